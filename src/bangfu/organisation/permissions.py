@@ -1,0 +1,154 @@
+"""Who may see and do what: the one module where role grants are read.
+
+A grant on a unit covers the unit's subtree. Unit-wide roles see every student below their unit; a helper
+(any staff member) sees the students currently assigned to them; a student user sees only their own record.
+Everything else is invisible, and views answer 404 for it (see `students.queries.get_student_for_user`).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+
+from bangfu.organisation.models import OrgUnit, Role, RoleGrant, UnitKind, User
+
+if TYPE_CHECKING:
+    from bangfu.students.models import Student
+
+
+class Perm(StrEnum):
+    VIEW_STUDENT = "view_student"
+    VIEW_SENSITIVE = "view_sensitive"  # family situation, disability
+    REVEAL_ID = "reveal_id"
+    EDIT_STUDENT = "edit_student"
+    CREATE_STUDENT = "create_student"
+    MANAGE_LEDGER = "manage_ledger"
+    ASSIGN_HELPER = "assign_helper"
+    MANAGE_SURVEY = "manage_survey"
+    BROWSE_AUDIT = "browse_audit"
+    MANAGE_STAFF = "manage_staff"
+
+
+HELPER = "helper"  # pseudo-role: the student's current helper
+SELF = "self"  # pseudo-role: the student themself
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.SCHOOL_LEADER: frozenset({Perm.VIEW_STUDENT, Perm.VIEW_SENSITIVE}),
+    Role.EMPLOYMENT_OFFICE: frozenset(Perm),
+    Role.DEPARTMENT_LEADER: frozenset(
+        {
+            Perm.VIEW_STUDENT,
+            Perm.VIEW_SENSITIVE,
+            Perm.REVEAL_ID,
+            Perm.EDIT_STUDENT,
+            Perm.CREATE_STUDENT,
+            Perm.MANAGE_LEDGER,
+            Perm.ASSIGN_HELPER,
+            Perm.MANAGE_SURVEY,
+        }
+    ),
+    Role.COUNSELLOR: frozenset(
+        {Perm.VIEW_STUDENT, Perm.VIEW_SENSITIVE, Perm.EDIT_STUDENT, Perm.MANAGE_LEDGER, Perm.MANAGE_SURVEY}
+    ),
+    Role.TEACHER: frozenset(),
+    Role.STUDENT: frozenset(),
+    HELPER: frozenset({Perm.VIEW_STUDENT, Perm.VIEW_SENSITIVE}),
+    SELF: frozenset({Perm.VIEW_STUDENT}),
+}
+
+STAFF_ROLES = frozenset(
+    {Role.SCHOOL_LEADER, Role.EMPLOYMENT_OFFICE, Role.DEPARTMENT_LEADER, Role.COUNSELLOR, Role.TEACHER}
+)
+
+
+def grants_of(user: User) -> list[RoleGrant]:
+    """The user's grants with their units, read once per user object (i.e. once per request)."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_bangfu_grants", None)
+    if cached is None:
+        cached = list(RoleGrant.objects.filter(user=user).select_related("unit"))
+        user._bangfu_grants = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def is_staff_member(user: User) -> bool:
+    return user.is_superuser or any(g.role in STAFF_ROLES for g in grants_of(user))
+
+
+def is_student_user(user: User) -> bool:
+    return not is_staff_member(user) and any(g.role == Role.STUDENT for g in grants_of(user))
+
+
+def units_with(user: User, perm: Perm) -> list[OrgUnit]:
+    """The units on which the user holds `perm` through a grant (each covers its subtree)."""
+    return [g.unit for g in grants_of(user) if perm in ROLE_PERMS[g.role]]
+
+
+def has_unit_perm(user: User, perm: Perm, unit: OrgUnit) -> bool:
+    if user.is_superuser:
+        return True
+    return any(u.covers(unit) for u in units_with(user, perm))
+
+
+def unit_q(units: list[OrgUnit], prefix: str = "") -> Q:
+    """A filter for rows whose class/department/school lies under one of `units`."""
+    q = Q(pk__in=[])
+    for unit in units:
+        if unit.kind == UnitKind.SCHOOL:
+            q |= Q(**{f"{prefix}school_id": unit.pk})
+        elif unit.kind == UnitKind.DEPARTMENT:
+            q |= Q(**{f"{prefix}department_id": unit.pk})
+        else:
+            q |= Q(**{f"{prefix}class_unit__path__startswith": unit.path})
+    return q
+
+
+def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT) -> Q:
+    """The filter for students on which `user` holds `perm`: used by every list, page, export and API."""
+    from bangfu.assistance.models import HelperAssignment
+
+    if user.is_superuser:
+        return Q()
+    q = unit_q(units_with(user, perm))
+    if perm in ROLE_PERMS[HELPER]:
+        q |= Q(pk__in=HelperAssignment.objects.active().filter(helper=user).values("student_id"))
+    if perm in ROLE_PERMS[SELF]:
+        q |= Q(user=user)
+    return q
+
+
+def student_roles(user: User, student: Student) -> set[str]:
+    """Every role (and pseudo-role) through which `user` reaches `student`."""
+    from bangfu.assistance.models import HelperAssignment
+
+    roles = {g.role for g in grants_of(user) if g.unit.covers(student.class_unit)}
+    roles.discard(Role.STUDENT)
+    if student.user_id is not None and student.user_id == user.pk:
+        roles.add(SELF)
+    if HelperAssignment.objects.active().filter(student=student, helper=user).exists():
+        roles.add(HELPER)
+    return roles
+
+
+def has_student_perm(user: User, perm: Perm, student: Student) -> bool:
+    if user.is_superuser:
+        return True
+    return any(perm in ROLE_PERMS[r] for r in student_roles(user, student))
+
+
+def require_student_perm(user: User, perm: Perm, student: Student) -> None:
+    if not has_student_perm(user, perm, student):
+        raise PermissionDenied
+
+
+def require_unit_perm(user: User, perm: Perm, unit: OrgUnit) -> None:
+    if not has_unit_perm(user, perm, unit):
+        raise PermissionDenied
+
+
+def can_browse_audit(user: User) -> bool:
+    return user.is_superuser or bool(units_with(user, Perm.BROWSE_AUDIT))

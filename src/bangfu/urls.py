@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from bangfu import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("language/", views.switch_language, name="switch_language"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("students/", include("bangfu.students.urls")),
+    path("help/", include("bangfu.assistance.urls")),
+    path("audit/", include("bangfu.audit.urls")),
+    path("api/v1/", include("bangfu.api.urls")),
+    path("admin/", admin.site.urls),
+]

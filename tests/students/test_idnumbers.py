@@ -1,0 +1,46 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from bangfu.students import idnumbers
+from tests.factories import make_id_number
+
+
+def test_valid_number_with_x_check_digit_is_normalised():
+    # 11010519491231002X is the textbook example with an X check digit.
+    assert idnumbers.validate(" 11010519491231002x ") == "11010519491231002X"
+
+
+def test_full_width_digits_are_accepted():
+    number = make_id_number()
+    full_width = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert idnumbers.validate(full_width) == number
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("13018220030517123", "format"),  # 17 characters
+        ("99018220030517123X", "region"),
+        ("130182200302301234", "birth"),  # 30 February
+        ("130182200305171230", "checksum"),
+    ],
+)
+def test_invalid_numbers_say_what_is_wrong(raw, code):
+    with pytest.raises(ValidationError) as exc:
+        idnumbers.validate(raw if code != "checksum" else _wrong_check(raw))
+    assert exc.value.code == code
+
+
+def _wrong_check(raw: str) -> str:
+    right = idnumbers.check_digit(raw[:17])
+    return raw[:17] + ("1" if right != "1" else "2")
+
+
+def test_mask_hides_birth_date_and_keeps_region_and_tail():
+    assert idnumbers.mask("13018220030517123X") == "130182********123X"
+
+
+def test_encryption_round_trips_and_is_not_plain_text(settings):
+    token = idnumbers.encrypt("13018220030517123X")
+    assert "13018220030517123X" not in token
+    assert idnumbers.decrypt(token) == "13018220030517123X"
