@@ -1,0 +1,17 @@
+from django.http import HttpRequest
+
+from bangfu.organisation.permissions import Perm, can_browse_audit, is_staff_member, is_student_user, units_with
+
+
+def navigation(request: HttpRequest) -> dict[str, bool]:
+    """What the menu shows; the views check access again on their own."""
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    return {
+        "nav_staff": is_staff_member(user),
+        "nav_student": is_student_user(user),
+        "nav_audit": can_browse_audit(user),
+        "nav_leader": user.is_superuser or bool(units_with(user, Perm.ASSIGN_HELPER)),
+        "nav_survey": user.is_superuser or bool(units_with(user, Perm.MANAGE_SURVEY)),
+    }
