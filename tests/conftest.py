@@ -102,3 +102,18 @@ def as_user(client: Client):  # type: ignore[no-untyped-def]
 
 
 __all__ = ["IN_CI", "PASSWORD", "TODAY", "World", "login"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres` run only against PostgreSQL; in the CI PostgreSQL pass they must not skip."""
+    from django.conf import settings
+
+    on_postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+    if on_postgres:
+        return
+    if os.environ.get("BANGFU_REQUIRE_POSTGRES") == "1":
+        raise pytest.UsageError("BANGFU_REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL")
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://… (CI does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

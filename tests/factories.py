@@ -1,9 +1,11 @@
 """Factories with realistic Chinese data. Students are made through the same service the app uses."""
 
 import datetime as dt
+import functools
 import random
 
 import factory
+from django.contrib.auth.hashers import make_password
 from faker import Faker
 
 from bangfu.organisation.models import OrgUnit, Role, UnitKind, User
@@ -23,6 +25,11 @@ def make_id_number(*, born: dt.date | None = None, region: str = "130182", seq: 
     return first17 + idnumbers.check_digit(first17)
 
 
+@functools.cache
+def _hashed_password() -> str:
+    return make_password(PASSWORD)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -30,7 +37,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     full_name = factory.LazyFunction(fake.name)
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    # Argon2 is slow on purpose: hash the shared test password once, not for every user.
+    password = factory.LazyFunction(lambda: _hashed_password())
 
 
 def system_user() -> User:

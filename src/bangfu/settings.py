@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "bangfu.students",
     "bangfu.assistance",
     "bangfu.api",
+    "ninja",  # serves the API docs page's Swagger UI from static files instead of a CDN
 ]
 
 MIDDLEWARE = [
@@ -176,7 +177,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded evidence is served only through views that check access, never by URL alone.
 MEDIA_URL = "/files/"

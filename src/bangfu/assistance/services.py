@@ -8,17 +8,40 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.assistance.models import HelperAssignment
-from bangfu.concurrency import lock_current
-from bangfu.organisation.models import User
-from bangfu.organisation.permissions import Perm, is_staff_member, require_student_perm
+from bangfu.concurrency import StaleEdit, lock_current
+from bangfu.organisation.models import OrgUnit, User
+from bangfu.organisation.permissions import (
+    STAFF_ROLES,
+    Perm,
+    grants_of,
+    is_staff_member,
+    require_student_perm,
+    units_with,
+)
 from bangfu.students.models import Student
 
 
-def _check_helper(helper: User, student: Student) -> None:
+def helper_units(helper: User) -> list[OrgUnit]:
+    """Where a staff member works: their home unit and the units of their staff grants."""
+    units = [g.unit for g in grants_of(helper) if g.role in STAFF_ROLES]
+    if helper.unit is not None:
+        units.append(helper.unit)
+    return units
+
+
+def _check_helper(helper: User, student: Student, actor: User) -> None:
     if not helper.is_active or not is_staff_member(helper):
         raise ValidationError({"helper": _("%(name)s is not an active staff member.") % {"name": helper}})
-    if helper.unit_id is not None and not helper.unit.path.startswith(student.school.path):
+    units = helper_units(helper)
+    if not any(student.school.covers(u) for u in units):
         raise ValidationError({"helper": _("The helper must belong to the student's school.")})
+    # An assigner picks helpers among the staff of the units they lead (the office: the whole school).
+    if not actor.is_superuser:
+        scope = units_with(actor, Perm.ASSIGN_HELPER)
+        if not any(s.covers(u) for s in scope for u in units):
+            raise ValidationError(
+                {"helper": _("%(name)s works outside the units where you assign helpers.") % {"name": helper}}
+            )
 
 
 @transaction.atomic
@@ -35,7 +58,7 @@ def assign_helper(
 ) -> HelperAssignment:
     """Name the helper of a student who has none. A student who has one is handed over instead."""
     require_student_perm(actor, Perm.ASSIGN_HELPER, student)
-    _check_helper(helper, student)
+    _check_helper(helper, student, actor)
     today = today or timezone.localdate()
     if start > today:
         raise ValidationError({"start": _("The start date cannot be in the future.")})
@@ -52,7 +75,7 @@ def assign_helper(
         started_on=start,
         planned_end=planned_end,
         reason=reason.strip(),
-        handover_note=handover_note,
+        handover_note=handover_note.strip(),
         assigned_by=actor,
     )
     assignment._history_user = actor  # type: ignore[attr-defined]
@@ -105,18 +128,27 @@ def hand_over(
     on: dt.date,
     note: str,
     expected_version: int | None = None,
+    expected_assignment: HelperAssignment | None = None,
     today: dt.date | None = None,
 ) -> HelperAssignment:
-    """End the current helper's responsibility and start the new one's; the note travels to the new helper."""
+    """End the current helper's responsibility and start the new one's; the note travels to the new helper.
+
+    `expected_assignment` and `expected_version` are what the actor's form showed: if the student was handed
+    over meanwhile, the hand-over is refused as stale rather than applied to the newer assignment.
+    """
     require_student_perm(actor, Perm.ASSIGN_HELPER, student)
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("A hand-over needs a note for the new helper.")})
     current = HelperAssignment.objects.active().filter(student=student).first()
+    if expected_assignment is not None and (current is None or current.pk != expected_assignment.pk):
+        raise StaleEdit()
     if current is None:
         raise ValidationError(_("%(name)s has no helper to hand over from.") % {"name": student.name})
     if current.helper_id == new_helper.pk:
         raise ValidationError({"helper": _("The new helper is already this student's helper.")})
+    # Check the new helper before the current assignment is touched, so the error names the right field.
+    _check_helper(new_helper, student, actor)
     end_assignment(
         actor=actor,
         assignment=current,
@@ -146,8 +178,20 @@ def bulk_assign(
     today: dt.date | None = None,
 ) -> list[HelperAssignment]:
     """Assign one helper to several students, all or nothing; the error names the first student refused."""
+    unique = list({s.pk: s for s in students}.values())
+    if not unique:
+        raise ValidationError({"students": _("Choose at least one student.")})
+    assignments = []
     with transaction.atomic():
-        return [
-            assign_helper(actor=actor, student=s, helper=helper, start=start, reason=reason, today=today)
-            for s in students
-        ]
+        for student in unique:
+            try:
+                assignments.append(
+                    assign_helper(actor=actor, student=student, helper=helper, start=start, reason=reason, today=today)
+                )
+            except ValidationError as e:
+                raise ValidationError(
+                    _("%(name)s (%(number)s): %(error)s")
+                    % {"name": student.name, "number": student.student_number, "error": " ".join(e.messages)},
+                    code=getattr(e, "code", None) or "refused",
+                ) from None
+    return assignments

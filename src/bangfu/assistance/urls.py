@@ -1,2 +1,13 @@
+from django.urls import path
+
+from bangfu.assistance import views
+
 app_name = "assistance"
-urlpatterns: list = []
+urlpatterns = [
+    path("mine/", views.my_students, name="my_students"),
+    path("caseload/", views.caseload, name="caseload"),
+    path("bulk-assign/", views.bulk_assign_view, name="bulk_assign"),
+    path("<uuid:student_public_id>/assign/", views.assign, name="assign"),
+    path("<uuid:student_public_id>/hand-over/", views.hand_over_view, name="hand_over"),
+    path("<uuid:student_public_id>/end/", views.end, name="end"),
+]

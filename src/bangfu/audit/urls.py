@@ -1,2 +1,10 @@
+from django.urls import path
+
+from bangfu.audit import views
+
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("changes/", views.history, name="history"),
+    path("access/", views.access, name="access"),
+]

@@ -30,6 +30,9 @@ class Perm(StrEnum):
     MANAGE_SURVEY = "manage_survey"
     BROWSE_AUDIT = "browse_audit"
     MANAGE_STAFF = "manage_staff"
+    LOG_ACTIVITY = "log_activity"
+    MANAGE_PLAN = "manage_plan"
+    MANAGE_POLICY = "manage_policy"
 
 
 HELPER = "helper"  # pseudo-role: the student's current helper
@@ -48,14 +51,25 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_LEDGER,
             Perm.ASSIGN_HELPER,
             Perm.MANAGE_SURVEY,
+            Perm.LOG_ACTIVITY,
+            Perm.MANAGE_PLAN,
         }
     ),
     Role.COUNSELLOR: frozenset(
-        {Perm.VIEW_STUDENT, Perm.VIEW_SENSITIVE, Perm.EDIT_STUDENT, Perm.MANAGE_LEDGER, Perm.MANAGE_SURVEY}
+        {
+            Perm.VIEW_STUDENT,
+            Perm.VIEW_SENSITIVE,
+            Perm.EDIT_STUDENT,
+            Perm.MANAGE_LEDGER,
+            Perm.MANAGE_SURVEY,
+            Perm.MANAGE_PLAN,
+        }
     ),
     Role.TEACHER: frozenset(),
     Role.STUDENT: frozenset(),
-    HELPER: frozenset({Perm.VIEW_STUDENT, Perm.VIEW_SENSITIVE}),
+    # A helper logs help and keeps the plan of their own students; a counsellor who is not the student's
+    # helper may not log for them (the work ledger names who did the work).
+    HELPER: frozenset({Perm.VIEW_STUDENT, Perm.VIEW_SENSITIVE, Perm.LOG_ACTIVITY, Perm.MANAGE_PLAN}),
     SELF: frozenset({Perm.VIEW_STUDENT}),
 }
 

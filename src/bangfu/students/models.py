@@ -1,8 +1,10 @@
 """Students and the disadvantaged-student ledger (困难群体学生台账)."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -71,7 +73,8 @@ class StudentQuerySet(models.QuerySet["Student"]):
         return self.filter(student_q(user, Perm(perm)))
 
     def in_ledger(self) -> "StudentQuerySet":
-        return self.filter(ledger_entries__left_on__isnull=True)
+        open_entry = LedgerEntry.objects.filter(student=models.OuterRef("pk"), left_on__isnull=True)
+        return self.filter(models.Exists(open_entry))
 
 
 class Student(models.Model):
@@ -200,3 +203,157 @@ class LedgerCategory(models.Model):
 
     def __str__(self) -> str:
         return self.get_category_display()
+
+
+# --- Enrolment survey (入学普查) -------------------------------------------------------------------------------
+
+
+class SurveyStatus(models.TextChoices):
+    NOT_FLAGGED = "not_flagged", _("Not flagged")
+    CANDIDATE = "candidate", _("Candidate")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class SurveyAnswer(models.TextChoices):
+    """The answers a rule can read: yes/no answers, and income figures compared with a threshold."""
+
+    POVERTY_ALLEVIATED = "poverty_alleviated", _("Household registered poor or lifted out of poverty")
+    SUBSISTENCE_ALLOWANCE = "subsistence_allowance", _("Household receives the minimum living allowance")
+    NO_EMPLOYED_MEMBER = "no_employed_member", _("No member of the household is employed")
+    STUDENT_DISABLED = "student_disabled", _("The student has a disability")
+    PARENT_DISABLED = "parent_disabled", _("A parent has a disability")
+    ORPHAN = "orphan", _("The student is an orphan")
+    EXTREME_POVERTY = "extreme_poverty", _("Household receives extreme-poverty support")
+    RURAL_HOME = "rural_home", _("Home is in a rural area")
+    STUDENT_LOAN = "student_loan", _("The student holds a national student loan")
+    INCOME_PER_HEAD = "income_per_head", _("Annual household income per head (yuan)")
+    ANNUAL_INCOME = "annual_income", _("Annual household income (yuan)")
+
+
+# Answers compared with a rule's threshold ("below N yuan"); every other answer is yes/no.
+NUMERIC_ANSWERS = frozenset({SurveyAnswer.INCOME_PER_HEAD, SurveyAnswer.ANNUAL_INCOME})
+
+
+class EnrolmentSurvey(models.Model):
+    """One student's answers to the enrolment survey and the decision on the categories they suggest."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.OneToOneField(Student, on_delete=models.CASCADE, related_name="survey")
+    poverty_alleviated = models.BooleanField(SurveyAnswer.POVERTY_ALLEVIATED.label, default=False)
+    subsistence_allowance = models.BooleanField(SurveyAnswer.SUBSISTENCE_ALLOWANCE.label, default=False)
+    no_employed_member = models.BooleanField(SurveyAnswer.NO_EMPLOYED_MEMBER.label, default=False)
+    student_disabled = models.BooleanField(SurveyAnswer.STUDENT_DISABLED.label, default=False)
+    disability_level = models.CharField(
+        _("disability level"), max_length=2, choices=DisabilityLevel.choices, blank=True
+    )
+    parent_disabled = models.BooleanField(SurveyAnswer.PARENT_DISABLED.label, default=False)
+    orphan = models.BooleanField(SurveyAnswer.ORPHAN.label, default=False)
+    extreme_poverty = models.BooleanField(SurveyAnswer.EXTREME_POVERTY.label, default=False)
+    rural_home = models.BooleanField(SurveyAnswer.RURAL_HOME.label, default=False)
+    student_loan = models.BooleanField(SurveyAnswer.STUDENT_LOAN.label, default=False)
+    household_size = models.PositiveSmallIntegerField(_("household size"), null=True, blank=True)
+    annual_income = models.DecimalField(
+        _("annual household income (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    notes = models.TextField(_("family situation and notes"), blank=True)
+    # What the rules suggested when the answers were last saved.
+    flagged_categories = models.JSONField(_("flagged categories"), default=list, blank=True)
+    suggested_hardship_level = models.CharField(
+        _("suggested hardship level"), max_length=16, choices=HardshipLevel.choices, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.NOT_FLAGGED, db_index=True
+    )
+    filled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("filled by")
+    )
+    filled_at = models.DateTimeField(_("filled at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason for the decision"), max_length=300, blank=True)
+    ledger_entry = models.ForeignKey(
+        LedgerEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("enrolment survey")
+        verbose_name_plural = _("enrolment surveys")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(household_size__isnull=True) | Q(household_size__gte=1),
+                name="survey_household_size_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_income__isnull=True) | Q(annual_income__gte=0),
+                name="survey_income_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.get_status_display()}"
+
+    @property
+    def income_per_head(self) -> "Decimal | None":
+        if self.annual_income is None or not self.household_size:
+            return None
+        return (self.annual_income / self.household_size).quantize(Decimal("0.01"))
+
+    def flagged_category_labels(self) -> list[str]:
+        return [str(Category(c).label) for c in self.flagged_categories if c in Category.values]
+
+
+class SurveyRule(models.Model):
+    """A school's rule: an answer in the survey suggests a ledger category (for income: below a threshold)."""
+
+    school = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.CASCADE,
+        related_name="survey_rules",
+        limit_choices_to={"kind": "school"},
+        verbose_name=_("school"),
+    )
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    answer_field = models.CharField(_("answer"), max_length=32, choices=SurveyAnswer.choices)
+    threshold = models.DecimalField(
+        _("threshold (yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Only for income answers: the rule applies when the income is below this amount."),
+    )
+    hardship_level = models.CharField(
+        _("suggested hardship level"),
+        max_length=16,
+        choices=HardshipLevel.choices,
+        blank=True,
+        help_text=_("Suggested when this rule applies; the most severe level among the rules that apply wins."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["school", "category", "answer_field", "threshold"]
+        verbose_name = _("survey rule")
+        verbose_name_plural = _("survey rules")
+
+    def __str__(self) -> str:
+        return f"{self.get_answer_field_display()} → {self.get_category_display()}"
+
+    def clean(self) -> None:
+        if self.answer_field in NUMERIC_ANSWERS and self.threshold is None:
+            raise ValidationError({"threshold": _("An income rule needs a threshold.")})
+        if self.answer_field not in NUMERIC_ANSWERS and self.threshold is not None:
+            raise ValidationError({"threshold": _("Only income rules have a threshold.")})
+        if self.threshold is not None and self.threshold <= 0:
+            raise ValidationError({"threshold": _("The threshold must be more than zero.")})

@@ -1,0 +1,32 @@
+"""The API under /api/v1/: one NinjaAPI with a router per domain, the same services and scoping as the pages."""
+
+from ninja import NinjaAPI
+from ninja.operation import Operation
+
+from bangfu.api import assistance, ledger, students
+from bangfu.api.auth import BearerTokenAuth, SessionCookieAuth
+from bangfu.api.errors import register_error_handlers
+
+
+class BangfuAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        # View names are unique across the routers ("students_list", "ledger_join"): short, stable ids.
+        return operation.view_func.__name__
+
+
+api = BangfuAPI(
+    title="Bangfu API",
+    version="1",
+    description=(
+        "Students, the disadvantaged-student ledger and one-on-one helpers. "
+        "Authenticate with the session cookie (send the CSRF token with writes) or with "
+        "`Authorization: Bearer <token>` (made by `bangfu create_token USERNAME`). "
+        "Every id is an opaque UUID. Errors answer `{detail, errors: {field: [messages]}}`."
+    ),
+    urls_namespace="api",
+    auth=[BearerTokenAuth(), SessionCookieAuth()],
+)
+register_error_handlers(api)
+api.add_router("/", students.router)
+api.add_router("/", ledger.router)
+api.add_router("/", assistance.router)

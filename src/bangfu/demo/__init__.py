@@ -1,0 +1,1 @@
+"""A demo university for trying Bangfu: `bangfu seed_demo`."""

@@ -1,0 +1,381 @@
+"""Read side of students and the ledger: scoped querysets, the list filters, and ledger figures.
+
+Every function here starts from `Student.objects.visible_to(user)` (or takes a queryset built from it), so a
+student outside the user's scope is never counted, listed or fetched. The web pages and the API share these.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.http import Http404
+
+from bangfu.assistance.models import HelperAssignment
+from bangfu.organisation.models import OrgUnit, Role, UnitKind, User
+from bangfu.organisation.permissions import (
+    ROLE_PERMS,
+    Perm,
+    student_roles,
+    units_with,
+)
+from bangfu.students.models import LedgerCategory, LedgerEntry, Student, StudentQuerySet
+
+PAGE_SIZE = 50
+
+# Sort keys offered by the list; a leading "-" reverses. The student number breaks ties so pages are stable.
+SORTS: dict[str, tuple[str, ...]] = {
+    "number": ("student_number",),
+    "name": ("name", "student_number"),
+    "class": ("class_unit__path", "student_number"),
+    "cohort": ("cohort", "student_number"),
+}
+
+
+def _open_entry() -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(student=OuterRef("pk"), left_on__isnull=True)
+
+
+def _active_assignment() -> QuerySet[HelperAssignment]:
+    return HelperAssignment.objects.active().filter(student=OuterRef("pk"))
+
+
+def student_list_queryset(user: User) -> StudentQuerySet:
+    """The students `user` may see, ready for a list page.
+
+    Each row carries `helper_name` and `helper_public_id` (the active primary helper, or None),
+    `in_ledger` (bool), `class_unit` (joined) and `open_entries` (a list holding the open ledger entry with
+    its `categories` prefetched). The number of queries does not depend on how many rows are read.
+    """
+    helper = _active_assignment().annotate(
+        shown=Coalesce(NullIf(F("helper__full_name"), Value("")), F("helper__username"))
+    )
+    return (
+        Student.objects.visible_to(user)
+        .select_related("class_unit")
+        .annotate(
+            helper_name=Subquery(helper.values("shown")[:1]),
+            helper_public_id=Subquery(helper.values("helper__public_id")[:1]),
+            in_ledger=Exists(_open_entry()),
+        )
+        .prefetch_related(
+            Prefetch(
+                "ledger_entries",
+                queryset=LedgerEntry.objects.filter(left_on__isnull=True).prefetch_related(
+                    Prefetch("categories", queryset=LedgerCategory.objects.order_by("category"))
+                ),
+                to_attr="open_entries",
+            )
+        )
+    )
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def apply_student_filters(
+    queryset: QuerySet[Student],
+    *,
+    q: str | None = None,
+    department: uuid.UUID | str | None = None,
+    major: uuid.UUID | str | None = None,
+    class_unit: uuid.UUID | str | None = None,
+    cohort: int | str | None = None,
+    category: str | None = None,
+    helper: uuid.UUID | str | None = None,
+    in_ledger: bool | None = None,
+    unassigned: bool = False,
+) -> QuerySet[Student]:
+    """Narrow a (scoped) student queryset by the list filters; `None` or "" leaves a filter out.
+
+    - `q`: part of the name, or the start of the student number (whitespace trimmed).
+    - `department`, `major`, `class_unit`: the unit's `public_id` (UUID or its string).
+    - `cohort`: enrolment year. `category`: a `Category` code, matched against the open ledger entry.
+    - `helper`: the `public_id` of the user who is the active primary helper.
+    - `in_ledger`: True = has an open ledger entry, False = has none, None = either.
+    - `unassigned`: True = in the ledger without an active primary helper.
+
+    A value that cannot be a UUID or a year matches no student (never an error, never "all"), so a guessed
+    or stale filter can only make the list shorter. Filtering never widens the scope of `queryset`.
+    """
+    text = (q or "").strip()
+    if text:
+        queryset = queryset.filter(Q(name__icontains=text) | Q(student_number__startswith=text))
+    for field, raw in (("department", department), ("major", major), ("class_unit", class_unit)):
+        if raw in (None, ""):
+            continue
+        unit_id = _as_uuid(raw)
+        if unit_id is None:
+            return queryset.none()
+        queryset = queryset.filter(**{f"{field}__public_id": unit_id})
+    if cohort not in (None, ""):
+        try:
+            queryset = queryset.filter(cohort=int(cohort))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return queryset.none()
+    if category:
+        queryset = queryset.filter(Exists(_open_entry().filter(categories__category=category)))
+    if helper not in (None, ""):
+        helper_id = _as_uuid(helper)
+        if helper_id is None:
+            return queryset.none()
+        queryset = queryset.filter(Exists(_active_assignment().filter(helper__public_id=helper_id)))
+    if in_ledger is True:
+        queryset = queryset.filter(Exists(_open_entry()))
+    elif in_ledger is False:
+        queryset = queryset.filter(~Exists(_open_entry()))
+    if unassigned:
+        queryset = queryset.filter(Exists(_open_entry()), ~Exists(_active_assignment()))
+    return queryset
+
+
+def sort_students(queryset: QuerySet[Student], sort: str | None) -> QuerySet[Student]:
+    """Order by one of `SORTS` ("name", "-cohort", ...); anything else sorts by student number."""
+    key = (sort or "").lstrip("-")
+    fields = SORTS.get(key, SORTS["number"])
+    if (sort or "").startswith("-") and key in SORTS:
+        return queryset.order_by(*(f"-{f}" for f in fields))
+    return queryset.order_by(*fields)
+
+
+def get_student_for_user(user: User, public_id: uuid.UUID | str) -> Student:
+    """The student with this public id if `user` may see them; otherwise 404, whether it exists or not."""
+    student = (
+        Student.objects.visible_to(user)
+        .select_related("school", "department", "major", "class_unit", "user")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if student is None:
+        raise Http404
+    return student
+
+
+def own_student_record(user: User) -> Student:
+    """The student record linked to a student login; 404 for users without one."""
+    if not user.is_authenticated:
+        raise Http404
+    student = Student.objects.filter(user=user).select_related("department", "major", "class_unit").first()
+    if student is None:
+        raise Http404
+    return student
+
+
+# Who reads a hand-over note besides the helper it was written for: the people who lead and assign helpers.
+LEADER_ROLES = frozenset({Role.SCHOOL_LEADER, Role.DEPARTMENT_LEADER, Role.EMPLOYMENT_OFFICE})
+
+
+@dataclass(frozen=True)
+class StudentAccess:
+    """What `user` may do on one student, read once per page (the same rule as `has_student_perm`)."""
+
+    perms: frozenset[Perm]
+    is_leader: bool
+
+    def can(self, perm: Perm) -> bool:
+        return perm in self.perms
+
+
+def student_access(user: User, student: Student) -> StudentAccess:
+    if user.is_superuser:
+        return StudentAccess(frozenset(Perm), True)
+    roles = student_roles(user, student)
+    return StudentAccess(
+        frozenset(p for role in roles for p in ROLE_PERMS[role]),
+        bool(LEADER_ROLES & roles),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Filter choices: only what lies in the user's scope.
+
+
+def units_in_scope(user: User, kinds: tuple[str, ...] = (UnitKind.DEPARTMENT, UnitKind.MAJOR, UnitKind.CLASS)):
+    """Units of these kinds the user's list can show: their grants' subtrees plus the units of helped students."""
+    units = OrgUnit.objects.filter(kind__in=kinds)
+    if user.is_superuser:
+        return units
+    q = Q(pk__in=[])
+    for unit in units_with(user, Perm.VIEW_STUDENT):
+        q |= Q(path__startswith=unit.path)
+    helped = HelperAssignment.objects.active().filter(helper=user)
+    for field in ("student__department_id", "student__major_id", "student__class_unit_id"):
+        q |= Q(pk__in=helped.values(field))
+    return units.filter(q)
+
+
+def class_choices(user: User, perm: Perm) -> QuerySet[OrgUnit]:
+    """Classes on which `user` holds `perm` (e.g. CREATE_STUDENT), for a form's class field."""
+    classes = OrgUnit.objects.filter(kind=UnitKind.CLASS)
+    if user.is_superuser:
+        return classes
+    q = Q(pk__in=[])
+    for unit in units_with(user, perm):
+        q |= Q(path__startswith=unit.path)
+    return classes.filter(q)
+
+
+def helpers_in_scope(user: User) -> QuerySet[User]:
+    """Users who are the active helper of at least one student the user can see."""
+    visible = Student.objects.visible_to(user).values("pk")
+    return (
+        User.objects.filter(pk__in=HelperAssignment.objects.active().filter(student__in=visible).values("helper_id"))
+        .order_by("full_name", "username")
+        .only("public_id", "full_name", "username")
+    )
+
+
+def cohorts_in_scope(user: User) -> list[int]:
+    return list(Student.objects.visible_to(user).order_by("-cohort").values_list("cohort", flat=True).distinct())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The department ledger page.
+
+
+@dataclass(frozen=True)
+class Semester:
+    start: dt.date
+    end: dt.date
+
+
+def semester_of(today: dt.date) -> Semester:
+    """Autumn semester 1 Sep – end of Feb, spring semester 1 Mar – 31 Aug."""
+    if today.month >= 9:
+        year = today.year + 1
+        return Semester(dt.date(today.year, 9, 1), dt.date(year, 2, calendar.monthrange(year, 2)[1]))
+    if today.month <= 2:
+        return Semester(dt.date(today.year - 1, 9, 1), dt.date(today.year, 2, calendar.monthrange(today.year, 2)[1]))
+    return Semester(dt.date(today.year, 3, 1), dt.date(today.year, 8, 31))
+
+
+def ledger_entries_in_scope(user: User, department: uuid.UUID | str | None = None) -> QuerySet[LedgerEntry]:
+    entries = LedgerEntry.objects.filter(student__in=Student.objects.visible_to(user).values("pk"))
+    if department not in (None, ""):
+        dept_id = _as_uuid(department)
+        if dept_id is None:
+            return entries.none()
+        entries = entries.filter(student__department__public_id=dept_id)
+    return entries
+
+
+def ledger_figures(entries: QuerySet[LedgerEntry], semester: Semester) -> dict[str, Any]:
+    """Counts for the ledger page, computed by the database: open entries, joins and leaves this semester,
+    students without a helper, and open entries per category."""
+    open_entries = entries.filter(left_on__isnull=True)
+    totals = entries.aggregate(
+        in_ledger=Count("pk", filter=Q(left_on__isnull=True)),
+        joined=Count("pk", filter=Q(joined_on__range=(semester.start, semester.end))),
+        left=Count("pk", filter=Q(left_on__range=(semester.start, semester.end))),
+        unassigned=Count(
+            "pk",
+            filter=Q(left_on__isnull=True) & ~Q(student__in=HelperAssignment.objects.active().values("student_id")),
+        ),
+    )
+    by_category = dict(
+        LedgerCategory.objects.filter(entry__in=open_entries.values("pk"))
+        .values_list("category")
+        .annotate(n=Count("pk"))
+        .values_list("category", "n")
+    )
+    return {**totals, "by_category": by_category}
+
+
+def semester_movements(entries: QuerySet[LedgerEntry], semester: Semester) -> dict[str, QuerySet[LedgerEntry]]:
+    """Who joined and who left the ledger during the semester, with who decided."""
+    base = entries.select_related("student", "student__class_unit", "joined_by", "left_by")
+    return {
+        "joined": base.filter(joined_on__range=(semester.start, semester.end)).order_by("-joined_on", "pk"),
+        "left": base.filter(left_on__range=(semester.start, semester.end)).order_by("-left_on", "pk"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The history section of the student page.
+
+# Profile fields whose changes the history shows (school, department and major follow the class).
+HISTORY_FIELDS = (
+    "student_number",
+    "class_unit",
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "home_province",
+    "home_city",
+    "home_county",
+    "address",
+    "phone",
+    "level",
+    "program_years",
+    "cohort",
+    "enrolled_on",
+    "expected_graduation",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    at: dt.datetime
+    by: User | None
+    created: bool
+    fields: list[str]  # verbose names of the changed fields
+
+
+def profile_changes(student: Student, limit: int = 20) -> list[ProfileChange]:
+    """The latest `limit` changes of the student record: who, when and which fields (never the values).
+
+    One query: `limit + 1` history rows are read so the oldest shown row can be diffed too.
+    """
+    records = list(student.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
+    changes: list[ProfileChange] = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        if len(changes) == limit:
+            break
+        if older is None:
+            # The oldest row read: shown only if it is the creation (otherwise its diff is unknown here).
+            if newer.history_type == "+":
+                changes.append(ProfileChange(newer.history_date, newer.history_user, True, []))
+            continue
+        names = list(newer.diff_against(older, included_fields=HISTORY_FIELDS).changed_fields)
+        # The ID number is not an editable form field of the model, so diff_against leaves it out.
+        if newer.id_number_masked != older.id_number_masked:
+            names.append("id_number_masked")
+        if not names:
+            continue
+        labels = [str(getattr(Student._meta.get_field(n), "verbose_name", n)) for n in names]
+        changes.append(ProfileChange(newer.history_date, newer.history_user, False, labels))
+    return changes
+
+
+def ledger_history(student: Student) -> QuerySet[LedgerEntry]:
+    """Every ledger spell of the student, newest first, with categories and who decided."""
+    return (
+        LedgerEntry.objects.filter(student=student)
+        .select_related("joined_by", "left_by")
+        .prefetch_related(Prefetch("categories", queryset=LedgerCategory.objects.order_by("category")))
+        .order_by("-joined_on", "-pk")
+    )
+
+
+def assignment_history(student: Student) -> QuerySet[HelperAssignment]:
+    """Every helper assignment of the student, newest first."""
+    return (
+        HelperAssignment.objects.filter(student=student)
+        .select_related("helper", "assigned_by")
+        .order_by("-started_on", "-pk")
+    )
