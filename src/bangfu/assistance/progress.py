@@ -23,9 +23,18 @@ from bangfu.assistance.models import (
     Response,
     RiskLevel,
     Stage,
+    Standard,
     StudentProgress,
 )
-from bangfu.assistance.rules import Timeline, Versions, metric_of, stage_on, stage_window, versions_for_schools
+from bangfu.assistance.rules import (
+    DEFAULT_RULES,
+    Timeline,
+    Versions,
+    metric_of,
+    stage_on,
+    stage_window,
+    versions_for_schools,
+)
 from bangfu.dates import add_months, month_end, month_start, months_between
 from bangfu.students.models import LedgerEntry, Student
 
@@ -62,6 +71,13 @@ def _add_activity_rows(facts_by_id: dict[int, Facts], rows: Any) -> None:
             facts.last[key] = row["last"]
 
 
+def _monthly_kinds() -> set[str]:
+    """Kinds that some standard counts per calendar month (only those need per-month counts)."""
+    kinds = {r.metric for r in DEFAULT_RULES.standards if r.period == Period.MONTH}
+    kinds |= set(Standard.objects.filter(period=Period.MONTH).values_list("metric", flat=True))
+    return kinds - {Metric.EFFECTIVE_RECOMMENDATION}
+
+
 def _gather(students: Any) -> dict[int, Facts]:
     """Facts for the ledger students of a queryset, in a fixed number of grouped queries."""
     active = HelperAssignment.objects.active().filter(student=OuterRef("pk"))
@@ -93,7 +109,7 @@ def _gather(students: Any) -> dict[int, Facts]:
         facts_by_id,
         activities.values("student_id", "stage", "kind", "effective").annotate(n=Count("id"), last=Max("occurred_on")),
     )
-    monthly = activities.filter(kind__in=[Metric.CHECK_IN, Metric.TALK]).annotate(month=TruncMonth("occurred_on"))
+    monthly = activities.filter(kind__in=_monthly_kinds()).annotate(month=TruncMonth("occurred_on"))
     for row in monthly.values("student_id", "kind", "month").annotate(n=Count("id")):
         month = row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"]
         facts_by_id[row["student_id"]].month_counts[(row["kind"], month)] = row["n"]

@@ -1,21 +1,42 @@
-"""Writes for one-on-one help: assigning, handing over and ending a helper's responsibility."""
+"""Writes for one-on-one help: helpers, the work ledger (activities), plans and the school's policy.
+
+Every write that can change where a student stands against the standards refreshes the student's progress row
+in the same transaction.
+"""
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bangfu.assistance.models import HelperAssignment
+from bangfu.assistance.models import (
+    Activity,
+    ActivityKind,
+    Direction,
+    HelperAssignment,
+    Period,
+    Plan,
+    PlanReview,
+    Policy,
+    Standard,
+)
+from bangfu.assistance.progress import rebuild_progress, refresh_progress
+from bangfu.assistance.rules import Rules, Timeline, Versions, is_effective, stage_on, versions_for_schools
 from bangfu.concurrency import StaleEdit, lock_current
-from bangfu.organisation.models import OrgUnit, User
+from bangfu.dates import add_months, month_start, semester_of
+from bangfu.files import validate_evidence
+from bangfu.organisation.models import OrgUnit, UnitKind, User
 from bangfu.organisation.permissions import (
     STAFF_ROLES,
     Perm,
     grants_of,
     is_staff_member,
     require_student_perm,
+    require_unit_perm,
     units_with,
 )
 from bangfu.students.models import Student
@@ -88,6 +109,7 @@ def assign_helper(
             _("%(name)s already has a helper; hand the student over instead.") % {"name": student.name},
             code="has_helper",
         ) from None
+    refresh_progress(student=student, today=today)
     return assignment
 
 
@@ -116,6 +138,7 @@ def end_assignment(
     current.end_reason = reason
     current._history_user = actor  # type: ignore[attr-defined]
     current.save()
+    refresh_progress(student=current.student, today=today or timezone.localdate())
     return current
 
 
@@ -195,3 +218,213 @@ def bulk_assign(
                     code=getattr(e, "code", None) or "refused",
                 ) from None
     return assignments
+
+
+# --- The work ledger: activities, plans, policy ----------------------------------------------------------------
+
+
+def _versions(student: Student) -> Versions:
+    return versions_for_schools({student.school_id})[student.school_id]
+
+
+def _timeline(student: Student) -> Timeline:
+    return Timeline(student.cohort, student.program_years, student.expected_graduation)
+
+
+def is_month_closed(occurred_on: dt.date, today: dt.date, rules: Rules) -> bool:
+    """A month's activities close after the policy's day of the next month (default: the 10th)."""
+    next_month = add_months(month_start(occurred_on), 1)
+    return today > next_month.replace(day=min(rules.close_day, 28))
+
+
+# What each kind of activity must carry besides the date.
+_REQUIRED_BY_KIND = {
+    ActivityKind.EVENT_TOGETHER: ("event_name",),
+    ActivityKind.JOB_RECOMMENDATION: ("employer_name", "position_title"),
+}
+_ACTIVITY_FIELDS = (
+    "notes",
+    "internal",
+    "event_name",
+    "employer_name",
+    "position_title",
+    "fits_student",
+    "response",
+)
+
+
+def _check_activity(activity: Activity, student: Student, today: dt.date) -> None:
+    errors: dict[str, str] = {}
+    if activity.kind not in ActivityKind.values:
+        errors["kind"] = _("Choose what kind of help this was.")
+    if activity.occurred_on > today:
+        errors["occurred_on"] = _("The date cannot be in the future.")
+    elif activity.occurred_on < student.enrolled_on:
+        errors["occurred_on"] = _("The date cannot be before the student's enrolment (%(date)s).") % {
+            "date": student.enrolled_on.isoformat()
+        }
+    for name in _REQUIRED_BY_KIND.get(activity.kind, ()):
+        if not getattr(activity, name).strip():
+            errors[name] = _("This kind of activity needs this field.")
+    if activity.kind == ActivityKind.RESUME_REVISION and not activity.attachment:
+        errors["attachment"] = _("Attach the revised résumé.")
+    if activity.response and activity.kind != ActivityKind.JOB_RECOMMENDATION:
+        errors["response"] = _("Only a job recommendation has a response.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _fill_derived(activity: Activity, student: Student, versions: Versions) -> None:
+    rules = versions.on(activity.occurred_on)
+    activity.stage = stage_on(_timeline(student), activity.occurred_on, rules)
+    activity.effective = is_effective(
+        kind=activity.kind, fits_student=activity.fits_student, response=activity.response, rules=rules
+    )
+
+
+@transaction.atomic
+def record_activity(
+    *,
+    actor: User,
+    student: Student,
+    kind: str,
+    occurred_on: dt.date,
+    today: dt.date,
+    attachment: UploadedFile | None = None,
+    corrects: Activity | None = None,
+    **details: Any,
+) -> Activity:
+    """Log one act of help by the actor and bring the student's progress up to date in the same transaction."""
+    require_student_perm(actor, Perm.LOG_ACTIVITY, student)
+    unknown = set(details) - set(_ACTIVITY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown activity fields: {sorted(unknown)}")
+    activity = Activity(student=student, helper=actor, created_by=actor, kind=kind, occurred_on=occurred_on)
+    for name, value in details.items():
+        setattr(activity, name, value.strip() if isinstance(value, str) else value)
+    if "internal" not in details and kind == ActivityKind.PSYCHOLOGICAL_GUIDANCE:
+        activity.internal = True  # psychological notes stay within the helper's line unless said otherwise
+    if attachment is not None:
+        try:
+            validate_evidence(attachment)
+        except ValidationError as e:
+            raise ValidationError({"attachment": e.messages}) from None
+        activity.attachment = attachment
+    _check_activity(activity, student, today)
+    _fill_derived(activity, student, _versions(student))
+    if corrects is not None:
+        if corrects.student_id != student.pk:
+            raise ValidationError(_("A correction must be for the same student."))
+        original = Activity.objects.select_for_update().get(pk=corrects.pk)
+        if original.voided:
+            raise ValidationError(_("This activity has already been corrected."))
+        original.voided = True
+        original._history_user = actor  # type: ignore[attr-defined]
+        original.save(update_fields=["voided"])
+        activity.corrects = original
+    activity._history_user = actor  # type: ignore[attr-defined]
+    activity.save()
+    refresh_progress(student=student, today=today)
+    return activity
+
+
+@transaction.atomic
+def update_activity(
+    *, actor: User, activity: Activity, expected_version: int | None, today: dt.date, **changes: Any
+) -> Activity:
+    """Edit an activity of a month that is still open; in a closed month, record a correction instead."""
+    student = activity.student
+    require_student_perm(actor, Perm.LOG_ACTIVITY, student)
+    unknown = set(changes) - set(_ACTIVITY_FIELDS) - {"occurred_on"}
+    if unknown:
+        raise TypeError(f"unknown activity fields: {sorted(unknown)}")
+    current = lock_current(Activity, activity.pk, expected_version)
+    versions = _versions(student)
+    if current.voided:
+        raise ValidationError(_("This activity has been corrected; edit the correction instead."))
+    closing = [current.occurred_on, changes.get("occurred_on", current.occurred_on)]
+    if any(is_month_closed(d, today, versions.on(d)) for d in closing):
+        raise ValidationError(
+            _("That month is closed: its activities can no longer be edited. Record a correction instead."),
+            code="closed",
+        )
+    for name, value in changes.items():
+        setattr(current, name, value.strip() if isinstance(value, str) else value)
+    _check_activity(current, student, today)
+    _fill_derived(current, student, versions)
+    current._history_user = actor  # type: ignore[attr-defined]
+    current.save()
+    refresh_progress(student=student, today=today)
+    return current
+
+
+@transaction.atomic
+def save_plan(*, actor: User, student: Student, expected_version: int | None, today: dt.date, **fields: Any) -> Plan:
+    require_student_perm(actor, Perm.MANAGE_PLAN, student)
+    allowed = {"direction", "industries", "places", "near_home", "salary_expectation", "strengths", "needs"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown plan fields: {sorted(unknown)}")
+    existing = Plan.objects.filter(student=student).first()
+    plan = lock_current(Plan, existing.pk, expected_version) if existing else Plan(student=student)
+    for name, value in fields.items():
+        setattr(plan, name, value.strip() if isinstance(value, str) else value)
+    if plan.direction not in Direction.values:
+        raise ValidationError({"direction": _("Choose a direction.")})
+    if plan.salary_expectation is not None and plan.salary_expectation > 200_000:
+        raise ValidationError({"salary_expectation": _("Give the expected salary per month, in yuan.")})
+    plan.updated_by = actor
+    plan._history_user = actor  # type: ignore[attr-defined]
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def review_plan(*, actor: User, plan: Plan, notes: str, today: dt.date) -> PlanReview:
+    """Record this semester's review of a plan; a semester has one review, a second one replaces the notes."""
+    require_student_perm(actor, Perm.MANAGE_PLAN, plan.student)
+    notes = (notes or "").strip()
+    if not notes:
+        raise ValidationError({"notes": _("Write what the review found.")})
+    semester = semester_of(plan.student.cohort, today)
+    review, _created = PlanReview.objects.update_or_create(
+        plan=plan, semester=semester, defaults={"notes": notes, "reviewer": actor, "reviewed_on": today}
+    )
+    return review
+
+
+@transaction.atomic
+def save_policy(
+    *, actor: User, school: OrgUnit, valid_from: dt.date, standards: list[dict[str, Any]], **settings_: Any
+) -> Policy:
+    """Add (or replace, if it has not started yet) a policy version; progress is rebuilt for the school."""
+    require_unit_perm(actor, Perm.MANAGE_POLICY, school)
+    if school.kind != UnitKind.SCHOOL:
+        raise ValidationError(_("A policy belongs to a school."))
+    today = timezone.localdate()
+    existing = Policy.objects.filter(school=school, valid_from=valid_from).first()
+    if existing is not None and existing.valid_from <= today:
+        raise ValidationError(
+            {"valid_from": _("A version already in force cannot be changed; start a new version from a later date.")}
+        )
+    if existing is not None:
+        existing.delete()
+    policy = Policy(school=school, valid_from=valid_from, created_by=actor, **settings_)
+    policy.full_clean(exclude=["school", "created_by"])
+    policy._history_user = actor  # type: ignore[attr-defined]
+    policy.save()
+    seen: set[tuple[str, str]] = set()
+    for raw in standards:
+        standard = Standard(policy=policy, **raw)
+        key = (standard.stage, standard.metric)
+        if key in seen:
+            raise ValidationError(_("Each stage may have one standard per metric."))
+        seen.add(key)
+        if standard.period == Period.DAYS and not standard.every_days:
+            raise ValidationError(_("A standard counted every N days needs the number of days."))
+        if standard.period == Period.MILESTONES and not standard.milestone_months():
+            raise ValidationError(_("A follow-up standard needs the months after leaving, e.g. 1,3,6,12."))
+        standard.full_clean(exclude=["policy"])
+        standard.save()
+    rebuild_progress(today=today, students=Student.objects.filter(school=school))
+    return policy

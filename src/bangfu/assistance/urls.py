@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from bangfu.assistance import views
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("<uuid:student_public_id>/assign/", views.assign, name="assign"),
     path("<uuid:student_public_id>/hand-over/", views.hand_over_view, name="hand_over"),
     path("<uuid:student_public_id>/end/", views.end, name="end"),
+    # Leaders' compliance pages and the school's policy settings live in their own module.
+    path("", include("bangfu.assistance.leader_urls")),
 ]

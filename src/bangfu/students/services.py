@@ -165,7 +165,15 @@ def update_student(
     _check_profile(current)
     current._history_user = actor  # type: ignore[attr-defined]
     current.save()
+    _refresh_progress(current, timezone.localdate())
     return current
+
+
+def _refresh_progress(student: Student, today: dt.date) -> None:
+    # The stage and the standards depend on the cohort, the graduation date and the ledger spell.
+    from bangfu.assistance.progress import refresh_progress
+
+    refresh_progress(student=student, today=today)
 
 
 def reveal_id_number(*, actor: User, student: Student, ip_address: str | None = None) -> str:
@@ -248,6 +256,7 @@ def join_ledger(
     entry._history_user = actor  # type: ignore[attr-defined]
     entry.save()
     _sync_categories(entry, categories, actor)
+    _refresh_progress(student, today)
     return entry
 
 
@@ -307,6 +316,7 @@ def leave_ledger(
     current.left_by = actor
     current._history_user = actor  # type: ignore[attr-defined]
     current.save()
+    _refresh_progress(current.student, today or timezone.localdate())
     return current
 
 

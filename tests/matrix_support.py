@@ -1,0 +1,273 @@
+"""Machinery for the authorization matrix (tests/test_authorization_matrix.py): the routes the resolver knows,
+a world in which every target student has everything a route can point at, and how an answer is read.
+
+The table itself, and the rules that compute what each persona should get, live in the test module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from bangfu.assistance.models import HelperAssignment
+from bangfu.assistance.services import assign_helper, end_assignment
+from bangfu.organisation.models import OrgUnit, Role, User
+from bangfu.students.models import LedgerCategory, LedgerEntry, Student
+from bangfu.students.services import attach_category_evidence, join_ledger, leave_ledger
+from bangfu.students.survey import save_survey
+from tests.conftest import TODAY, World, login
+from tests.factories import make_staff, system_user
+
+PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+# The students a route can point at, and an id nobody has (a guess).
+STUDENTS = ("own", "classmate", "dept2_student", "other_school_student")
+GUESSED = "guessed"
+TARGETS = (*STUDENTS, GUESSED)
+
+# Outcomes. A status code stands for itself.
+OK = "ok"  # 2xx or 3xx (or 400/422 where the route deliberately sends an empty or refused body)
+INVALID = "invalid"  # 400 or 422: refused as input, not as a permission
+LOGIN = "login"  # the login page (pages) or 401 (API)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The routes the resolver knows
+
+
+def _walk(patterns: list[URLPattern | URLResolver], prefix: str, namespace: str) -> Iterator[tuple[str, str]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+        else:
+            route = prefix + str(pattern.pattern)
+            yield (f"{namespace}{pattern.name}" if pattern.name else route), route
+
+
+def resolver_routes() -> dict[str, str]:
+    """Every URL pattern of the project: its name with namespaces ("students:detail", "api:students_list"),
+    or its route when it has no name, mapped to its route."""
+    return dict(_walk(get_resolver().url_patterns, "", ""))
+
+
+def api_operations() -> dict[str, tuple[str, str]]:
+    """Every operation of the ninja API: operationId (the URL name) → (method, path), from its OpenAPI schema."""
+    from bangfu.api.api import api
+
+    schema = api.get_openapi_schema()
+    return {
+        operation["operationId"]: (method, path)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The scene: the `world`, with each target student in the ledger (with evidence), helped, and surveyed
+
+
+@dataclass
+class Scene:
+    world: World
+    guessed_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    spares: dict[int, User] = field(default_factory=dict)  # department pk → a teacher free to be named helper
+    numbers: Iterator[int] = field(default_factory=lambda: iter(range(1, 10_000)))
+
+    def user(self, persona: str) -> User:
+        return getattr(self.world, persona)
+
+    def student(self, target: str) -> Student | None:
+        if target == GUESSED:
+            return None
+        return Student.objects.select_related("department", "class_unit").get(pk=getattr(self.world, target).pk)
+
+    def student_id(self, target: str) -> uuid.UUID:
+        student = self.student(target)
+        return self.guessed_id if student is None else student.public_id
+
+    def entry(self, target: str) -> LedgerEntry | None:
+        student = self.student(target)
+        return None if student is None else LedgerEntry.objects.get(student=student, left_on__isnull=True)
+
+    def entry_id(self, target: str) -> uuid.UUID:
+        entry = self.entry(target)
+        return self.guessed_id if entry is None else entry.public_id
+
+    def assignment(self, target: str) -> HelperAssignment | None:
+        student = self.student(target)
+        return None if student is None else HelperAssignment.objects.active().get(student=student)
+
+    def assignment_id(self, target: str) -> uuid.UUID:
+        assignment = self.assignment(target)
+        return self.guessed_id if assignment is None else assignment.public_id
+
+    def category_id(self, target: str) -> int:
+        """The target's ledger category that carries evidence (for a guess: one of `own`'s, under a guessed id)."""
+        entry = self.entry("own" if target == GUESSED else target)
+        return LedgerCategory.objects.filter(entry=entry).exclude(evidence="").values_list("pk", flat=True)[0]
+
+    def class_id(self, target: str) -> uuid.UUID:
+        student = self.student(target)
+        return self.guessed_id if student is None else student.class_unit.public_id
+
+    def spare(self, target: str) -> User:
+        """A teacher of the target's department whom an assigner there may name (for a guess: one in dept1)."""
+        student = self.student("own" if target == GUESSED else target)
+        assert student is not None
+        return self.spares[student.department_id]
+
+    def next_number(self) -> str:
+        return f"2099{next(self.numbers):06d}"
+
+
+def furnish(world: World) -> Scene:
+    """Give every target student what the routes point at: an open ledger entry whose first category carries
+    evidence, an active helper (`own` keeps `helper`; the others get a teacher of their own department),
+    an enrolment survey, and a spare teacher in each department to hand over to."""
+    actor = system_user()
+    scene = Scene(world)
+    for key in STUDENTS:
+        student = getattr(world, key)
+        dept: OrgUnit = student.department
+        school_code = student.school.code
+        if dept.pk not in scene.spares:
+            scene.spares[dept.pk] = make_staff(
+                f"spare-{school_code}-{dept.code}", Role.TEACHER, dept, full_name=f"备用老师{dept.code}"
+            )
+        if key != "own":
+            join_ledger(
+                actor=actor,
+                student=student,
+                joined_on=dt.date(2023, 10, 9),
+                reason="学期复核：低保家庭",
+                categories=["subsistence_allowance"],
+                hardship_level="hardship",
+                family_situation="母亲长期患病，家庭依靠低保生活。",
+                today=TODAY,
+            )
+            helper = make_staff(f"helper-{school_code}-{key}", Role.TEACHER, dept, full_name=f"帮扶老师{key}")
+            assign_helper(actor=actor, student=student, helper=helper, start=dt.date(2023, 10, 9), today=TODAY)
+        entry = LedgerEntry.objects.get(student=student, left_on__isnull=True)
+        attach_category_evidence(
+            actor=actor,
+            entry=entry,
+            category=entry.categories.order_by("category").first().category,  # type: ignore[union-attr]
+            evidence=SimpleUploadedFile("低保证明.pdf", PDF, content_type="application/pdf"),
+            verified_on=dt.date(2023, 10, 20),
+            today=TODAY,
+        )
+        save_survey(
+            actor=actor,
+            student=student,
+            answers={"subsistence_allowance": True, "household_size": 4, "notes": "父亲务农，母亲长期患病。"},
+            expected_version=0,
+        )
+    return scene
+
+
+def leave_the_ledger(scene: Scene, target: str) -> None:
+    """So that joining the ledger can succeed for whoever may do it."""
+    entry = scene.entry(target)
+    if entry is not None:
+        leave_ledger(
+            actor=system_user(),
+            entry=entry,
+            left_on=TODAY,
+            reason="家庭经济好转",
+            expected_version=entry.version,
+            today=TODAY,
+        )
+
+
+def end_the_help(scene: Scene, target: str) -> None:
+    assignment = scene.assignment(target)
+    if assignment is not None:
+        end_assignment(
+            actor=system_user(),
+            assignment=assignment,
+            ended_on=TODAY,
+            reason="帮扶老师调岗",
+            expected_version=assignment.version,
+            today=TODAY,
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sending a request and reading the answer
+
+Args = Callable[[Scene, str], list[Any]]
+Body = Callable[[Scene, str], dict[str, Any]]
+
+
+def today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def send(client: Client, *, name: str, method: str, args: list[Any], body: dict[str, Any] | None) -> HttpResponse:
+    url = reverse(name, args=args)
+    if name.startswith("api:"):
+        call = getattr(client, method)
+        if method == "get":
+            return call(url)  # type: ignore[no-any-return]
+        return call(url, json.dumps(body or {}), content_type="application/json")  # type: ignore[no-any-return]
+    if method == "get":
+        return client.get(url)  # type: ignore[return-value]
+    return client.post(url, body or {})  # type: ignore[return-value]
+
+
+def outcome(response: HttpResponse, *, refused_input_is_ok: bool) -> str:
+    status = response.status_code
+    response.close()  # evidence downloads are open files
+    if status == 401:
+        return LOGIN
+    if status == 302 and response["Location"].startswith(reverse("login")):
+        return LOGIN
+    if 200 <= status < 400:
+        return OK
+    if status in (400, 422):
+        return OK if refused_input_is_ok else INVALID
+    return str(status)
+
+
+def describe(response: HttpResponse) -> str:
+    """A short hint for a failure message: the status, and where a redirect goes or what an API error said."""
+    status = response.status_code
+    if 300 <= status < 400:
+        return f"{status} → {response['Location']}"
+    if response.get("Content-Type", "").startswith("application/json") and status >= 400:
+        return f"{status} {response.content.decode()[:160]}"
+    return str(status)
+
+
+__all__ = [
+    "GUESSED",
+    "INVALID",
+    "LOGIN",
+    "OK",
+    "STUDENTS",
+    "TARGETS",
+    "Args",
+    "Body",
+    "Scene",
+    "api_operations",
+    "describe",
+    "end_the_help",
+    "furnish",
+    "leave_the_ledger",
+    "login",
+    "outcome",
+    "resolver_routes",
+    "send",
+    "today",
+]
