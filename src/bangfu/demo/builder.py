@@ -18,13 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
-from bangfu.assistance.models import HelperAssignment
+from bangfu.assistance.models import Activity, ActivityKind, HelperAssignment, Stage
+from bangfu.assistance.progress import rebuild_progress
+from bangfu.assistance.rules import DEFAULT_RULES, Timeline, is_effective, stage_on
+from bangfu.dates import add_months, months_between
 from bangfu.demo import data
 from bangfu.organisation.models import OrgUnit, Role, UnitKind, User
 from bangfu.organisation.services import create_staff, create_unit, grant_role
@@ -64,6 +69,7 @@ class DemoSummary:
     students: int = 0
     ledger: int = 0
     staff: int = 0
+    activities: int = 0
     logins: list[Login] = field(default_factory=list)
 
 
@@ -529,6 +535,64 @@ class _Builder:
         self.assignments[-1]._history_user = leader  # type: ignore[attr-defined]
         self.assignments[-1]._history_date = _aware(handed)  # type: ignore[attr-defined]
 
+    # --- the work ledger -------------------------------------------------------------------------------------
+
+    def activities(self) -> None:
+        """Help logged month by month since each assignment began, more or less diligently, then progress."""
+        resume = default_storage.save("activities/demo/简历-示例.pdf", ContentFile(data.SAMPLE_PDF))
+        rows: list[Activity] = []
+        active = HelperAssignment.objects.active().filter(student__school=self.school).select_related("student")
+        for assignment in active.order_by("pk"):
+            student = assignment.student
+            timeline = Timeline(student.cohort, student.program_years, student.expected_graduation)
+            diligence = self.rng.choice([0.35, 0.7, 0.9, 1.0])
+            for month in months_between(max(assignment.started_on, student.enrolled_on), self.today):
+                day = min(month + dt.timedelta(days=self.rng.randint(0, 27)), self.today)
+                stage = stage_on(timeline, day, DEFAULT_RULES)
+                for kind in self._kinds_for(stage, month, student.expected_graduation, diligence):
+                    rows.append(self._activity(student, assignment.helper, kind, day, stage, resume))
+        Activity.objects.bulk_create(rows, batch_size=BATCH)
+        self.activity_count = len(rows)
+        rebuild_progress(today=self.today, students=Student.objects.filter(school=self.school))
+
+    def _kinds_for(self, stage: str, month: dt.date, graduation: dt.date, diligence: float) -> list[str]:
+        chance = self.rng.random
+        if stage in (Stage.ENROLMENT, Stage.STUDY):
+            kinds = [ActivityKind.CHECK_IN] if chance() < diligence else []
+            if chance() < 0.15:
+                kinds.append(self.rng.choice([ActivityKind.TALK, ActivityKind.CAREER_GUIDANCE]))
+            if stage == Stage.ENROLMENT and chance() < 0.3 * diligence:
+                kinds.append(ActivityKind.WORK_STUDY_RECOMMENDATION)
+            return kinds
+        if stage == Stage.JOB_SEARCH:
+            job_search = [
+                ActivityKind.TALK,
+                ActivityKind.RESUME_REVISION,
+                ActivityKind.EVENT_TOGETHER,
+                ActivityKind.JOB_RECOMMENDATION,
+            ]
+            return [k for k in job_search if chance() < 0.4 * diligence]
+        if stage == Stage.AFTER_LEAVING:
+            due = {add_months(graduation, m).replace(day=1) for m in (1, 3, 6, 12)}
+            return [ActivityKind.FOLLOW_UP] if month in due and chance() < diligence else []
+        return []
+
+    def _activity(self, student: Student, helper: User, kind: str, day: dt.date, stage: str, resume: str) -> Activity:
+        activity = Activity(student=student, helper=helper, created_by=helper, kind=kind, occurred_on=day, stage=stage)
+        activity.notes = self.rng.choice(data.ACTIVITY_NOTES.get(kind, data.ACTIVITY_NOTES["other"]))
+        if kind == ActivityKind.RESUME_REVISION:
+            activity.attachment = resume
+        elif kind == ActivityKind.EVENT_TOGETHER:
+            activity.event_name = self.rng.choice(data.RECRUITMENT_EVENTS)
+        elif kind == ActivityKind.JOB_RECOMMENDATION:
+            activity.employer_name, activity.position_title = self.rng.choice(data.EMPLOYERS)
+            activity.fits_student = self.rng.random() < 0.8
+            activity.response = self.rng.choice(["", "applied", "applied", "interviewed", "declined"])
+            activity.effective = is_effective(
+                kind=kind, fits_student=activity.fits_student, response=activity.response, rules=DEFAULT_RULES
+            )
+        return activity
+
     # --- logins ---------------------------------------------------------------------------------------------
 
     def student_login(self) -> None:
@@ -556,6 +620,7 @@ def build_demo(*, students: int = 3000, today: dt.date | None = None, seed: int 
         builder.staff()
         builder.students()
         builder.ledger()
+        builder.activities()
         builder.student_login()
         # Argon2 is slow on purpose, so only the named logins get a password, and they share one hash
         # (the password is public anyway). Everyone else's stays unusable.
@@ -568,5 +633,6 @@ def build_demo(*, students: int = 3000, today: dt.date | None = None, seed: int 
         students=len(builder.all_students),
         ledger=builder.ledger_count,
         staff=builder.staff_count,
+        activities=builder.activity_count,
         logins=list(LOGINS),
     )

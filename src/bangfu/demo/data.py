@@ -410,3 +410,39 @@ CATEGORY_ZH = {
     "student_loan": "国家助学贷款",
     "school_identified": "学校认定家庭经济困难",
 }
+
+# The work ledger: what helpers write, where they go, whom they recommend.
+ACTIVITY_NOTES = {
+    "check_in": (
+        "每月对接：学习生活正常，本月无挂科风险。",
+        "每月对接：询问勤工助学情况，已按时领取助学金。",
+        "每月对接：与宿舍同学相处融洽，情绪稳定。",
+    ),
+    "talk": (
+        "谈心谈话：聊家庭近况和职业规划，学生希望回家乡附近工作，方便照顾祖父母。",
+        "谈心谈话：学生对求职有些焦虑，帮助梳理自身优势。",
+    ),
+    "resume_revision": ("修改简历：突出实习经历和专业技能证书。", "修改简历：调整求职意向，精简自我评价。"),
+    "event_together": ("陪同参加招聘会，投递简历三份。", "一起参加专场招聘，现场面试一家企业。"),
+    "job_recommendation": ("推荐岗位，与专业对口，地点在省内。", "推荐岗位，学生表示愿意投递。"),
+    "follow_up": ("离校跟踪：在岗稳定，试用期已转正。", "离校跟踪：工作适应良好，月薪有所提高。"),
+    "other": ("职业生涯指导：讲解求职流程和就业政策。", "帮助学生申请求职创业补贴。"),
+}
+RECRUITMENT_EVENTS = (
+    "2025届毕业生秋季大型双选会",
+    "石家庄市高校毕业生专场招聘会",
+    "河北省“职引未来”网络招聘会",
+    "服装行业校企合作专场招聘",
+)
+EMPLOYERS = (
+    ("河北冀之力商贸有限公司", "业务专员"),
+    ("苏州爱依贝服饰有限公司", "服装设计助理"),
+    ("石家庄东方制造有限公司", "机电设备维护员"),
+    ("保定华创信息技术有限公司", "软件测试工程师"),
+    ("邢台顺达物流有限公司", "仓储主管助理"),
+)
+# A minimal valid PDF that stands for a helper's revised résumé in the demo.
+SAMPLE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
