@@ -16,10 +16,17 @@ $(BIN)/bangfu: requirements.lock pyproject.toml
 
 install: $(BIN)/bangfu
 
+# The background worker (bangfu db_worker) runs beside the server, logs to var/worker.log (in development the
+# e-mails it sends are printed there too) and is stopped when the server stops. Today's daily job is enqueued
+# at start, so the demo shows today's reminders; in production cron or a timer runs `bangfu run_daily`.
 run: install
 	$(BIN)/bangfu migrate --no-input
 	$(BIN)/bangfu seed_demo --if-empty
+	$(BIN)/bangfu run_daily
 	@echo "Demo logins (password bangfu-demo): principal, office, leader, helper, student"
+	@echo "Background jobs: bangfu db_worker is running, its output goes to $${BANGFU_VAR_DIR:-var}/worker.log"
+	$(BIN)/bangfu db_worker --no-reload --interval 5 >>$${BANGFU_VAR_DIR:-var}/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/bangfu runserver $(HOST):$(PORT)
 
 test: install
@@ -50,6 +57,11 @@ deploy-check: install
 # Recompile translations after editing src/bangfu/locale/*/LC_MESSAGES/django.po (needs gettext's msgfmt).
 messages: install
 	cd src/bangfu && ../../$(BIN)/bangfu compilemessages
+
+# University-scale benchmark (bench/README.md): builds var/bench/ once (`generate.py --fresh` rebuilds), then times.
+bench: install
+	$(BIN)/python bench/generate.py
+	$(BIN)/python bench/run.py
 
 ci:
 	bash .ci/run

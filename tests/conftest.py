@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from bangfu.assistance.services import assign_helper
 from bangfu.organisation.models import OrgUnit, Role, User
@@ -39,8 +40,27 @@ class World:
     other_school_student: Student
 
 
+@pytest.fixture(autouse=True)
+def english_by_default(request: pytest.FixtureRequest, settings) -> object:  # type: ignore[no-untyped-def]
+    """Tests read the English source texts; a test about the school's Chinese default asks for `chinese_default`."""
+    language = "zh-hans" if "chinese_default" in request.fixturenames else "en"
+    settings.LANGUAGE_CODE = language
+    with translation.override(language):
+        yield
+
+
+@pytest.fixture
+def chinese_default() -> None:
+    """Keep Chinese, the default of a new school (see `english_by_default`)."""
+
+
 @pytest.fixture
 def world(db: None) -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """The `world` fixture's data, for a fixture of a wider scope (see tests/test_authorization_matrix.py)."""
     u = make_school()
     o = make_school(code="OTHER", name="另一所大学", departments=1)
     office = make_staff("office", Role.EMPLOYMENT_OFFICE, u["school"], full_name="李主任")
@@ -101,7 +121,7 @@ def as_user(client: Client):  # type: ignore[no-untyped-def]
     return lambda user: login(client, user)
 
 
-__all__ = ["IN_CI", "PASSWORD", "TODAY", "World", "login"]
+__all__ = ["IN_CI", "PASSWORD", "TODAY", "World", "login", "make_world"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

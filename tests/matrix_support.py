@@ -19,9 +19,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from bangfu.assistance.models import HelperAssignment
-from bangfu.assistance.services import assign_helper, end_assignment
+from bangfu.assistance.models import Activity, ActivityKind, HelperAssignment, Plan
+from bangfu.assistance.services import assign_helper, record_activity, save_plan
+from bangfu.audit.models import AccessAction
+from bangfu.audit.services import log_access
+from bangfu.notifications.models import Notification
 from bangfu.organisation.models import OrgUnit, Role, User
+from bangfu.students import idnumbers
 from bangfu.students.models import LedgerCategory, LedgerEntry, Student
 from bangfu.students.services import attach_category_evidence, join_ledger, leave_ledger
 from bangfu.students.survey import save_survey
@@ -82,6 +86,8 @@ class Scene:
     world: World
     guessed_id: uuid.UUID = field(default_factory=uuid.uuid4)
     spares: dict[int, User] = field(default_factory=dict)  # department pk → a teacher free to be named helper
+    # target → what only some of those who see the student may read: {"family_situation": text, ...}
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)
     numbers: Iterator[int] = field(default_factory=lambda: iter(range(1, 10_000)))
 
     def user(self, persona: str) -> User:
@@ -90,7 +96,9 @@ class Scene:
     def student(self, target: str) -> Student | None:
         if target == GUESSED:
             return None
-        return Student.objects.select_related("department", "class_unit").get(pk=getattr(self.world, target).pk)
+        return Student.objects.select_related("school", "department", "class_unit").get(
+            pk=getattr(self.world, target).pk
+        )
 
     def student_id(self, target: str) -> uuid.UUID:
         student = self.student(target)
@@ -117,6 +125,34 @@ class Scene:
         entry = self.entry("own" if target == GUESSED else target)
         return LedgerCategory.objects.filter(entry=entry).exclude(evidence="").values_list("pk", flat=True)[0]
 
+    def activity(self, target: str) -> Activity | None:
+        """The target's first activity that no correction replaced."""
+        student = self.student(target)
+        return None if student is None else Activity.objects.filter(student=student, voided=False).order_by("pk")[0]
+
+    def activity_id(self, target: str) -> uuid.UUID:
+        activity = self.activity(target)
+        return self.guessed_id if activity is None else activity.public_id
+
+    def plan(self, target: str) -> Plan | None:
+        student = self.student(target)
+        return None if student is None else Plan.objects.get(student=student)
+
+    def notification_id(self, target: str) -> uuid.UUID:
+        """The notification of the target's helper (for `own`: the `helper` persona's)."""
+        assignment = self.assignment(target)
+        if assignment is None:
+            return self.guessed_id
+        return Notification.objects.get(user=assignment.helper_id).public_id
+
+    def department_id(self, target: str) -> uuid.UUID:
+        student = self.student(target)
+        return self.guessed_id if student is None else student.department.public_id
+
+    def school_id(self, target: str) -> uuid.UUID:
+        student = self.student(target)
+        return self.guessed_id if student is None else student.school.public_id
+
     def class_id(self, target: str) -> uuid.UUID:
         student = self.student(target)
         return self.guessed_id if student is None else student.class_unit.public_id
@@ -133,8 +169,9 @@ class Scene:
 
 def furnish(world: World) -> Scene:
     """Give every target student what the routes point at: an open ledger entry whose first category carries
-    evidence, an active helper (`own` keeps `helper`; the others get a teacher of their own department),
-    an enrolment survey, and a spare teacher in each department to hand over to."""
+    evidence, an active helper (`own` keeps `helper`; the others get a teacher of their own department) who has a
+    notification and has viewed the family situation (a row of the access log), an enrolment survey, a plan, an
+    internal activity of this month with an attachment, and a spare teacher in each department to hand over to."""
     actor = system_user()
     scene = Scene(world)
     for key in STUDENTS:
@@ -173,6 +210,34 @@ def furnish(world: World) -> Scene:
             answers={"subsistence_allowance": True, "household_size": 4, "notes": "父亲务农，母亲长期患病。"},
             expected_version=0,
         )
+        save_plan(
+            actor=actor,
+            student=student,
+            expected_version=None,
+            today=TODAY,
+            direction="job",
+            industries="纺织服装",
+            places="石家庄",
+            near_home=True,
+        )
+        record_activity(
+            actor=actor,
+            student=student,
+            kind=ActivityKind.PSYCHOLOGICAL_GUIDANCE,  # internal by default: not for the student's eyes
+            occurred_on=timezone.localdate(),
+            today=timezone.localdate(),
+            attachment=SimpleUploadedFile("谈话记录.pdf", PDF, content_type="application/pdf"),
+            notes="求职受挫后情绪低落，约定每周谈心。",
+        )
+        helper = HelperAssignment.objects.active().select_related("helper").get(student=student).helper
+        Notification.objects.get_or_create(user=helper, day=TODAY)
+        log_access(actor=helper, action=AccessAction.VIEW_SENSITIVE, student=student, fields="family_situation")
+        entry.refresh_from_db()
+        scene.secrets[key] = {
+            "family_situation": entry.family_situation,
+            "internal_notes": Activity.objects.get(student=student).notes,
+            "id_number": idnumbers.decrypt(student.id_number_cipher),
+        }
     return scene
 
 
@@ -190,19 +255,6 @@ def leave_the_ledger(scene: Scene, target: str) -> None:
         )
 
 
-def end_the_help(scene: Scene, target: str) -> None:
-    assignment = scene.assignment(target)
-    if assignment is not None:
-        end_assignment(
-            actor=system_user(),
-            assignment=assignment,
-            ended_on=TODAY,
-            reason="帮扶老师调岗",
-            expected_version=assignment.version,
-            today=TODAY,
-        )
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Sending a request and reading the answer
 
@@ -214,15 +266,21 @@ def today() -> str:
     return timezone.localdate().isoformat()
 
 
-def send(client: Client, *, name: str, method: str, args: list[Any], body: dict[str, Any] | None) -> HttpResponse:
+def send(
+    client: Client,
+    *,
+    name: str,
+    method: str,
+    args: list[Any],
+    query: dict[str, Any] | None = None,
+    body: dict[str, Any] | None = None,
+) -> HttpResponse:
     url = reverse(name, args=args)
+    if method == "get":
+        return client.get(url, query)  # type: ignore[return-value]
     if name.startswith("api:"):
         call = getattr(client, method)
-        if method == "get":
-            return call(url)  # type: ignore[no-any-return]
         return call(url, json.dumps(body or {}), content_type="application/json")  # type: ignore[no-any-return]
-    if method == "get":
-        return client.get(url)  # type: ignore[return-value]
     return client.post(url, body or {})  # type: ignore[return-value]
 
 
@@ -238,6 +296,21 @@ def outcome(response: HttpResponse, *, refused_input_is_ok: bool) -> str:
     if status in (400, 422):
         return OK if refused_input_is_ok else INVALID
     return str(status)
+
+
+def text_of(response: HttpResponse) -> str:
+    """What the response shows a person (JSON with its escapes undone); "" for a file download or a redirect."""
+    if getattr(response, "streaming", False) or not response.content:
+        return ""
+    content = response.content.decode(errors="replace")
+    if response.get("Content-Type", "").startswith("application/json"):
+        return json.dumps(json.loads(content), ensure_ascii=False)
+    return content
+
+
+def shown_strangers(text: str, strangers: list[Student]) -> list[str]:
+    """The students outside the persona's scope whose name or student number the text shows."""
+    return [s.name for s in strangers if s.name in text or s.student_number in text]
 
 
 def describe(response: HttpResponse) -> str:
@@ -262,12 +335,13 @@ __all__ = [
     "Scene",
     "api_operations",
     "describe",
-    "end_the_help",
     "furnish",
     "leave_the_ledger",
     "login",
     "outcome",
     "resolver_routes",
     "send",
+    "shown_strangers",
+    "text_of",
     "today",
 ]

@@ -162,7 +162,7 @@ def test_compiled_catalogue_matches_the_po(messages: list[PoEntry]) -> None:
     assert stale == []
 
 
-def test_student_list_is_in_chinese_until_the_user_switches_to_english(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_student_list_is_in_chinese_until_the_user_switches_to_english(world: World, as_user, chinese_default) -> None:  # type: ignore[no-untyped-def]
     client = as_user(world.office)
 
     page = client.get("/students/").content.decode()

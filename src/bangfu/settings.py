@@ -1,7 +1,7 @@
 """One settings module, configured by the environment only.
 
 BANGFU_ENV (development | production), SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, BANGFU_DATA_KEY,
-EMAIL_* and BANGFU_VAR_DIR. SQLite in var/ is the default; PostgreSQL when DATABASE_URL is set.
+EMAIL_*, BANGFU_SITE_URL and BANGFU_VAR_DIR. SQLite in var/ is the default; PostgreSQL when DATABASE_URL is set.
 """
 
 import os
@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "bangfu.students",
     "bangfu.assistance",
     "bangfu.api",
+    "bangfu.notifications",
+    "django_tasks",
+    "django_tasks_db",
     "ninja",  # serves the API docs page's Swagger UI from static files instead of a CDN
 ]
 
@@ -204,6 +207,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Background jobs: the Django Tasks API (django-tasks backport) with the database backend (django-tasks-db);
+# `bangfu db_worker` runs them and `bangfu run_daily` (from cron or a systemd timer) enqueues the daily job.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# The address that links in reminder e-mails point to.
+SITE_URL = os.environ.get("BANGFU_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 NINJA_PAGINATION_PER_PAGE = 50

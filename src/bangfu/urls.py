@@ -11,6 +11,7 @@ urlpatterns = [
     path("students/", include("bangfu.students.urls")),
     path("help/", include("bangfu.assistance.urls")),
     path("audit/", include("bangfu.audit.urls")),
+    path("notifications/", include("bangfu.notifications.urls")),
     path("api/v1/", include("bangfu.api.urls")),
     path("admin/", admin.site.urls),
 ]

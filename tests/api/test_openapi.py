@@ -17,6 +17,14 @@ PATHS = {
     "/api/v1/helper-assignments/{assignment_id}/end": {"post"},
     "/api/v1/students/{student_id}/helper-assignments": {"get", "post"},
     "/api/v1/students/{student_id}/helper-assignments/hand-over": {"post"},
+    "/api/v1/students/{student_id}/plan": {"get", "put"},
+    "/api/v1/students/{student_id}/plan/reviews": {"post"},
+    "/api/v1/students/{student_id}/activities": {"get", "post"},
+    "/api/v1/activities/{activity_id}": {"get", "patch"},
+    "/api/v1/activities/{activity_id}/correct": {"post"},
+    "/api/v1/activities/{activity_id}/attachment": {"get"},
+    "/api/v1/students/{student_id}/progress": {"get"},
+    "/api/v1/due": {"get"},
 }
 
 

@@ -54,7 +54,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def phone(browser):  # type: ignore[no-untyped-def]
+def phone(browser, chinese_default):  # type: ignore[no-untyped-def]
     """A page in a phone-sized viewport with a touch screen."""
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from tests.factories import PASSWORD
 
 
-def test_login_page_is_chinese_by_default_whatever_the_browser_says(client, db):
+def test_login_page_is_chinese_by_default_whatever_the_browser_says(client, db, chinese_default):
     response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response.status_code == 200
     assert "登录" in response.content.decode()

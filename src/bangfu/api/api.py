@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 from ninja.operation import Operation
 
-from bangfu.api import assistance, ledger, students
+from bangfu.api import activities, assistance, ledger, plans, progress, students
 from bangfu.api.auth import BearerTokenAuth, SessionCookieAuth
 from bangfu.api.errors import register_error_handlers
 
@@ -18,10 +18,10 @@ api = BangfuAPI(
     title="Bangfu API",
     version="1",
     description=(
-        "Students, the disadvantaged-student ledger and one-on-one helpers. "
+        "Students, the disadvantaged-student ledger, one-on-one helpers, plans, the work ledger and progress. "
         "Authenticate with the session cookie (send the CSRF token with writes) or with "
         "`Authorization: Bearer <token>` (made by `bangfu create_token USERNAME`). "
-        "Every id is an opaque UUID. Errors answer `{detail, errors: {field: [messages]}}`."
+        "Every id is an opaque UUID. Errors answer `{detail, errors: {field: [messages]}, code}`."
     ),
     urls_namespace="api",
     auth=[BearerTokenAuth(), SessionCookieAuth()],
@@ -30,3 +30,6 @@ register_error_handlers(api)
 api.add_router("/", students.router)
 api.add_router("/", ledger.router)
 api.add_router("/", assistance.router)
+api.add_router("/", plans.router)
+api.add_router("/", activities.router)
+api.add_router("/", progress.router)

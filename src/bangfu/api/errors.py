@@ -1,10 +1,13 @@
-"""How the API answers errors: one JSON shape, `{"detail": "...", "errors": {field: [messages]}}`.
+"""How the API answers errors: one JSON shape, `{"detail": "...", "errors": {field: [messages]}, "code": ...}`.
 
 - invalid input (a service's `ValidationError`, or a request that does not fit the schema) → 422
 - a stale edit (someone saved first) → 409
 - an action the caller's role may not do on a visible object → 403
 - anything outside the caller's scope, or that does not exist → 404
 - no credentials → 401
+
+`code` names the reason when a service gave one a client may act on (e.g. "closed": the month of an activity
+is closed, record a correction; "stale"), and is null otherwise.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
@@ -21,6 +24,7 @@ from bangfu.concurrency import StaleEdit
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, list[str]] = {}
+    code: str | None = None
 
 
 # Error answers an operation may give, for its `response=` declaration (and so for the OpenAPI document).
@@ -35,6 +39,13 @@ def _is_stale(exc: DjangoValidationError) -> bool:
     return any(e.code == "stale" for e in exc.error_list)
 
 
+def _code(exc: DjangoValidationError) -> str | None:
+    """The code of a whole-record error (field errors are named by their field instead)."""
+    if hasattr(exc, "error_dict"):
+        return None
+    return next((e.code for e in exc.error_list if e.code), None)
+
+
 def _messages(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
@@ -43,14 +54,18 @@ def _messages(exc: DjangoValidationError) -> dict[str, list[str]]:
 
 def register_error_handlers(api: NinjaAPI) -> None:
     def answer(
-        request: HttpRequest, status: int, detail: str, errors: dict[str, list[str]] | None = None
+        request: HttpRequest,
+        status: int,
+        detail: str,
+        errors: dict[str, list[str]] | None = None,
+        code: str | None = None,
     ) -> HttpResponse:
-        return api.create_response(request, {"detail": detail, "errors": errors or {}}, status=status)
+        return api.create_response(request, {"detail": detail, "errors": errors or {}, "code": code}, status=status)
 
     @api.exception_handler(StaleEdit)
     def stale(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         detail = " ".join(exc.messages)
-        return answer(request, 409, detail, {NON_FIELD_ERRORS: list(exc.messages)})
+        return answer(request, 409, detail, {NON_FIELD_ERRORS: list(exc.messages)}, "stale")
 
     @api.exception_handler(DjangoValidationError)
     def invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
@@ -58,7 +73,7 @@ def register_error_handlers(api: NinjaAPI) -> None:
             return stale(request, exc)
         errors = _messages(exc)
         detail = " ".join(m for messages in errors.values() for m in messages)
-        return answer(request, 422, detail, errors)
+        return answer(request, 422, detail, errors, _code(exc))
 
     @api.exception_handler(RequestValidationError)
     def invalid_request(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:

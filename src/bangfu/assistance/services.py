@@ -238,7 +238,7 @@ def is_month_closed(occurred_on: dt.date, today: dt.date, rules: Rules) -> bool:
 
 
 # What each kind of activity must carry besides the date.
-_REQUIRED_BY_KIND = {
+_REQUIRED_BY_KIND: dict[str, tuple[str, ...]] = {
     ActivityKind.EVENT_TOGETHER: ("event_name",),
     ActivityKind.JOB_RECOMMENDATION: ("employer_name", "position_title"),
 }

@@ -1,12 +1,17 @@
+from typing import TYPE_CHECKING
+
 from bangfu.audit.models import AccessAction, AccessLog
 from bangfu.organisation.models import User
+
+if TYPE_CHECKING:
+    from bangfu.students.models import Student
 
 
 def log_access(
     *,
     actor: User,
     action: AccessAction,
-    student: object | None = None,
+    student: "Student | None" = None,
     fields: str = "",
     detail: str = "",
     ip_address: str | None = None,

@@ -1,5 +1,6 @@
 from django.http import HttpRequest
 
+from bangfu.assistance.compliance import can_view_compliance
 from bangfu.organisation.permissions import Perm, can_browse_audit, is_staff_member, is_student_user, units_with
 
 
@@ -14,4 +15,6 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
         "nav_audit": can_browse_audit(user),
         "nav_leader": user.is_superuser or bool(units_with(user, Perm.ASSIGN_HELPER)),
         "nav_survey": user.is_superuser or bool(units_with(user, Perm.MANAGE_SURVEY)),
+        "nav_compliance": can_view_compliance(user),
+        "nav_policy": user.is_superuser or bool(units_with(user, Perm.MANAGE_POLICY)),
     }

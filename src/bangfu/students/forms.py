@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from bangfu.assistance.models import Direction, Stage
 from bangfu.organisation.models import OrgUnit, UnitKind, User
 from bangfu.students.models import (
     Category,
@@ -77,6 +78,10 @@ def _blank(label: Any) -> list[tuple[str, Any]]:
 
 
 IN_LEDGER_CHOICES = [("", _("In ledger or not")), ("yes", _("In the ledger")), ("no", _("Not in the ledger"))]
+# Filters on the progress row, used by the links of the compliance pages.
+RISK_CHOICES = [("", _("Any risk")), ("1", _("Watch or at risk")), ("2", _("At risk"))]
+OVERDUE_CHOICES = [("", _("Overdue or not")), ("yes", _("With overdue items")), ("no", _("Nothing overdue"))]
+COMPLIANT_CHOICES = [("", _("Any progress")), ("yes", _("Meets every standard")), ("no", _("Misses a standard"))]
 SORT_CHOICES = [
     ("number", _("Student number")),
     ("-number", _("Student number, descending")),
@@ -103,6 +108,13 @@ class StudentFilterForm(BootstrapForm):
     helper = forms.ChoiceField(label=_("Helper"), required=False)
     in_ledger = forms.ChoiceField(label=_("Ledger"), required=False, choices=IN_LEDGER_CHOICES)
     unassigned = forms.BooleanField(label=_("In the ledger without a helper"), required=False)
+    stage = forms.ChoiceField(label=_("Stage"), required=False, choices=_blank(_("All stages")) + list(Stage.choices))
+    compliant = forms.ChoiceField(label=_("Standards"), required=False, choices=COMPLIANT_CHOICES)
+    overdue = forms.ChoiceField(label=_("Overdue items"), required=False, choices=OVERDUE_CHOICES)
+    risk = forms.ChoiceField(label=_("Risk"), required=False, choices=RISK_CHOICES)
+    direction = forms.ChoiceField(
+        label=_("Direction"), required=False, choices=_blank(_("All directions")) + list(Direction.choices)
+    )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
     def __init__(self, data: Any, *, user: User) -> None:
@@ -133,6 +145,11 @@ class StudentFilterForm(BootstrapForm):
             "helper": data.get("helper") or None,
             "in_ledger": {"yes": True, "no": False}.get(in_ledger or ""),
             "unassigned": bool(data.get("unassigned")),
+            "stage": data.get("stage") or None,
+            "compliant": {"yes": True, "no": False}.get(data.get("compliant") or ""),
+            "overdue": {"yes": True, "no": False}.get(data.get("overdue") or ""),
+            "risk": data.get("risk") or None,
+            "direction": data.get("direction") or None,
         }
 
     def sort_key(self) -> str:

@@ -98,6 +98,11 @@ def apply_student_filters(
     helper: uuid.UUID | str | None = None,
     in_ledger: bool | None = None,
     unassigned: bool = False,
+    risk: int | str | None = None,
+    overdue: bool | None = None,
+    stage: str | None = None,
+    compliant: bool | None = None,
+    direction: str | None = None,
 ) -> QuerySet[Student]:
     """Narrow a (scoped) student queryset by the list filters; `None` or "" leaves a filter out.
 
@@ -107,6 +112,10 @@ def apply_student_filters(
     - `helper`: the `public_id` of the user who is the active primary helper.
     - `in_ledger`: True = has an open ledger entry, False = has none, None = either.
     - `unassigned`: True = in the ledger without an active primary helper.
+    - `risk`: the lowest risk level (1 watch, 2 at risk); `overdue`: True = has overdue items, False = none;
+      `stage`: a `Stage` code; `compliant`: True = meets every standard of the current stage, False = misses one.
+      These four read the progress row, which only ledger students have.
+    - `direction`: a `Direction` code of the student's plan (一生一策); students without a plan never match.
 
     A value that cannot be a UUID or a year matches no student (never an error, never "all"), so a guessed
     or stale filter can only make the list shorter. Filtering never widens the scope of `queryset`.
@@ -139,6 +148,20 @@ def apply_student_filters(
         queryset = queryset.filter(~Exists(_open_entry()))
     if unassigned:
         queryset = queryset.filter(Exists(_open_entry()), ~Exists(_active_assignment()))
+    if risk not in (None, ""):
+        try:
+            queryset = queryset.filter(progress__risk__gte=int(risk))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return queryset.none()
+    if overdue is not None:
+        queryset = queryset.filter(**{"progress__overdue_count__gt" if overdue else "progress__overdue_count": 0})
+    if stage:
+        queryset = queryset.filter(progress__stage=stage)
+    if compliant is not None:
+        lookup = "progress__standards_met" if compliant else "progress__standards_met__lt"
+        queryset = queryset.filter(**{lookup: F("progress__standards_total")})
+    if direction:
+        queryset = queryset.filter(plan__direction=direction)
     return queryset
 
 
