@@ -41,7 +41,7 @@ WARMUP = 2
 class Timing:
     label: str
     samples: list[float] = field(default_factory=list)  # wall-clock seconds
-    cpu: list[float] = field(default_factory=list)  # this process's CPU seconds (what an idle machine would take)
+    cpu: list[float] = field(default_factory=list)  # this process's CPU seconds (SQLite runs in-process)
     queries: int | None = None
     estimated: bool = False
 
@@ -142,7 +142,7 @@ class Bench:
         self.meta = meta
         self.today: dt.date = meta["today"]
         self.users = {role: User.objects.get(username=name) for role, name in meta["logins"].items()}
-        self.clients = {}
+        self.clients: dict[str, Any] = {}
         for role, user in self.users.items():
             client = Client()
             client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -350,7 +350,7 @@ def report(bench: Bench, started: float, load_before: str) -> str:
         f"machine: {load_before}",
         f"each figure: wall-clock median and p95 of {bench.args.repeat} runs (naive baselines "
         f"{bench.args.naive_repeat}, rebuild {bench.args.rebuild_repeat}) after {WARMUP} warm-up runs (naive "
-        "baselines 1), in ms; cpu = median CPU time of this process (what an idle machine would take)",
+        "baselines 1), in ms; cpu = median CPU time of this process (steadier on a busy machine)",
         "",
         f"{'':<70}{'median':>9}{'p95':>9}{'cpu':>9}{'runs':>6}{'queries':>9}",
     ]

@@ -36,7 +36,7 @@ import pytest
 from django.db import transaction
 from django.test import Client, override_settings
 
-from tests.conftest import make_world
+from tests.conftest import World, make_world
 from tests.matrix_support import (
     GUESSED,
     INVALID,
@@ -297,6 +297,11 @@ def filters_never_widen(persona: str, target: str) -> str:
     return OK
 
 
+def filtered(name: str, query: Body, variant: str) -> Route:
+    """The list `name` filtered by an id from each target's scope (department, helper)."""
+    return Route(name, "use", elsewhere, query=query, expect=filters_never_widen, variant=variant)
+
+
 def only_its_addressee(persona: str, target: str) -> str:
     """A notification (here: the one of the target's helper) is its addressee's alone: 404 for everyone else,
     the employment office included."""
@@ -309,16 +314,12 @@ ROUTES: dict[str, Route] = {
         # --- pages -----------------------------------------------------------------------------------------
         Route("home", "use"),
         Route("students:list", "use"),
-        Route(
-            "students:list", "use", elsewhere, query=in_department, expect=filters_never_widen, variant="?department"
-        ),
-        Route("students:list", "use", elsewhere, query=by_helper, expect=filters_never_widen, variant="?helper"),
+        filtered("students:list", in_department, "?department"),
+        filtered("students:list", by_helper, "?helper"),
         Route("students:create", "create"),
         Route("students:me", "self", refused="404"),
         Route("students:ledger", "use"),
-        Route(
-            "students:ledger", "use", elsewhere, query=in_department, expect=filters_never_widen, variant="?department"
-        ),
+        filtered("students:ledger", in_department, "?department"),
         Route("students:detail", "view", student),
         Route("students:edit", "edit", student),
         Route("students:reveal_id", "reveal_id", student, method="post", refused_input_is_ok=True),
@@ -356,15 +357,8 @@ ROUTES: dict[str, Route] = {
         Route("audit:access", "audit"),
         # --- API (session login) -----------------------------------------------------------------------------
         Route("api:students_list", "view"),
-        Route(
-            "api:students_list",
-            "view",
-            elsewhere,
-            query=in_department,
-            expect=filters_never_widen,
-            variant="?department",
-        ),
-        Route("api:students_list", "view", elsewhere, query=by_helper, expect=filters_never_widen, variant="?helper"),
+        filtered("api:students_list", in_department, "?department"),
+        filtered("api:students_list", by_helper, "?helper"),
         Route(
             "api:students_create",
             "create",
@@ -549,8 +543,6 @@ def test_every_api_operation_is_in_the_matrix_with_its_method() -> None:
 
 def test_every_persona_and_target_of_the_world_is_in_the_matrix() -> None:
     """The personas and students of the `world` fixture are all here (a new persona needs its column)."""
-    from tests.conftest import World
-
     fields = set(World.__dataclass_fields__)
     assert set(PERSONAS) - {"anonymous"} <= fields
     assert set(TARGETS) - {GUESSED} <= fields

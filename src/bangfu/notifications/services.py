@@ -64,7 +64,7 @@ def send_reminders(*, today: dt.date) -> ReminderRun:
 
 
 def _already_told(candidates: dict[int, list[Item]]) -> set[tuple[int, str, str]]:
-    # The periods in play are this week and due dates within the coming week: a handful of recent rows.
+    # The periods in play are this ISO week and due dates in the coming week, so only recent rows are read.
     periods = {item.period for items in candidates.values() for item in items}
     return set(Reminder.objects.filter(period__in=periods).values_list("user_id", "item", "period"))
 
