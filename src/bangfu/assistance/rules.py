@@ -150,8 +150,11 @@ def is_effective(*, kind: str, fits_student: bool, response: str, rules: Rules) 
     return (fits_student or not rules.effective_needs_fit) and (acted or not rules.effective_needs_action)
 
 
+_METRICS = frozenset(Metric.values)  # `Metric.values` builds a new list on every access
+
+
 def metric_of(kind: str, effective: bool) -> str | None:
     """The metric an activity counts toward, if any."""
     if kind == "job_recommendation":
         return Metric.EFFECTIVE_RECOMMENDATION if effective else None
-    return kind if kind in Metric.values else None
+    return kind if kind in _METRICS else None
