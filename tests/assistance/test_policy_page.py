@@ -105,7 +105,7 @@ def test_the_office_of_another_school_cannot_reach_this_one(world: World, as_use
 
 def test_without_a_version_the_page_shows_the_articles_defaults(world: World, as_user, frozen) -> None:  # type: ignore[no-untyped-def]
     page = as_user(world.office).get(URL).content.decode()
-    assert "The article's defaults" in page and "In force" in page
+    assert "Default standards" in page and "In force" in page
     assert "No version has been configured for this school" in page
     assert "Effective job recommendations" in page and "at 1, 3, 6, 12 months after leaving" in page
     # The form starts from the rules in force, from the first day of next month.
