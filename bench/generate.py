@@ -328,17 +328,7 @@ class Generator:
         from bangfu.assistance.rules import DEFAULT_STANDARDS, versions_for_schools
         from bangfu.assistance.services import save_policy
 
-        standards = [
-            {
-                "stage": str(r.stage),
-                "metric": str(r.metric),
-                "min_count": r.min_count,
-                "period": str(r.period),
-                "every_days": r.every_days,
-                "milestones": ",".join(str(m) for m in r.milestones),
-            }
-            for r in DEFAULT_STANDARDS
-        ]
+        standards = [r.as_standard_fields() for r in DEFAULT_STANDARDS]
         save_policy(
             actor=self.office,
             school=self.school,

@@ -212,15 +212,5 @@ def check_together(form: PolicyForm, formset: BaseStandardFormSet) -> bool:
 def initial_from(rules: Rules, valid_from: dt.date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Initial values for a new version, starting from `rules` (the version in force, or a scheduled one)."""
     settings = {name: getattr(rules, name) for name in SETTINGS}
-    standards = [
-        {
-            "stage": str(r.stage),
-            "metric": str(r.metric),
-            "min_count": r.min_count,
-            "period": str(r.period),
-            "every_days": r.every_days,
-            "milestones": ",".join(str(m) for m in r.milestones),
-        }
-        for r in rules.standards
-    ]
+    standards = [r.as_standard_fields() for r in rules.standards]
     return {"valid_from": valid_from, **settings}, standards

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from bangfu.assistance.models import Metric, Period, Policy, Stage
 from bangfu.dates import add_months, semester_of, semester_start
@@ -21,6 +22,17 @@ class Rule:
     period: str = Period.STAGE
     every_days: int | None = None
     milestones: tuple[int, ...] = ()
+
+    def as_standard_fields(self) -> dict[str, Any]:
+        """The fields of a `Standard` row (as `save_policy` and the policy form take them)."""
+        return {
+            "stage": str(self.stage),
+            "metric": str(self.metric),
+            "min_count": self.min_count,
+            "period": str(self.period),
+            "every_days": self.every_days,
+            "milestones": ",".join(str(m) for m in self.milestones),
+        }
 
 
 @dataclass(frozen=True)
