@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -284,9 +286,20 @@ def send(
     return client.post(url, body or {})  # type: ignore[return-value]
 
 
+def close_quietly(response: HttpResponse) -> None:
+    """Close a response (evidence downloads are open files) as the test client does: without the
+    request_finished signal, whose handler would close the database connection and, on PostgreSQL, end the
+    module's transaction with it."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
 def outcome(response: HttpResponse, *, refused_input_is_ok: bool) -> str:
     status = response.status_code
-    response.close()  # evidence downloads are open files
+    close_quietly(response)
     if status == 401:
         return LOGIN
     if status == 302 and response["Location"].startswith(reverse("login")):

@@ -48,6 +48,7 @@ from tests.matrix_support import (
     Body,
     Scene,
     api_operations,
+    close_quietly,
     describe,
     furnish,
     leave_the_ledger,
@@ -567,5 +568,5 @@ def test_a_path_that_mixes_two_students_ids_is_404(scene: Scene, db: None, name:
         response = send(client_of(scene, persona), name=name, method="get", args=[scene.student_id("own"), sub_id])
         if response.status_code != 404:
             wrong.append(f"{name}-{persona}-own+{other}: {describe(response)}")
-        response.close()
+        close_quietly(response)
     assert not wrong, "\n".join(wrong)
