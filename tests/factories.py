@@ -8,6 +8,7 @@ import factory
 from django.contrib.auth.hashers import make_password
 from faker import Faker
 
+from bangfu.opportunities.models import Employer, Position
 from bangfu.organisation.models import OrgUnit, Role, UnitKind, User
 from bangfu.organisation.services import create_unit, grant_role
 from bangfu.students import idnumbers
@@ -87,4 +88,47 @@ def make_student(class_unit: OrgUnit, *, user: User | None = None, **kw: object)
     return student
 
 
-__all__ = ["PASSWORD", "Role", "UserFactory", "make_id_number", "make_school", "make_staff", "make_student"]
+def make_credit_code(seed: int) -> str:
+    """A valid unified social credit code (checksum right), different for each seed."""
+    from bangfu.opportunities.creditcodes import check_char
+
+    first17 = f"91130100{seed:09d}"
+    return first17 + check_char(first17)
+
+
+def make_employer(school: OrgUnit, name: str = "石家庄华信科技有限公司", **kw: object) -> Employer:
+    from bangfu.opportunities.services import create_employer
+
+    fields: dict[str, object] = {
+        "credit_code": make_credit_code(abs(hash(name)) % 10**9),
+        "industry": "I",
+        "employer_type": "private",
+        "province": "河北省",
+        "city": "石家庄市",
+        "contact_name": "周经理",
+        "contact_phone": "0311-86688888",
+    }
+    fields.update(kw)
+    return create_employer(actor=system_user(), school=school, name=name, **fields)
+
+
+def make_position(employer: Employer, title: str = "软件测试工程师", **kw: object) -> Position:
+    from bangfu.opportunities.services import create_position
+
+    fields: dict[str, object] = {"kind": "job", "salary_min": 4000, "salary_max": 6000, "openings": 3}
+    fields.update(kw)
+    return create_position(actor=system_user(), employer=employer, title=title, **fields)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "PASSWORD",
+    "Role",
+    "UserFactory",
+    "make_credit_code",
+    "make_employer",
+    "make_id_number",
+    "make_position",
+    "make_school",
+    "make_staff",
+    "make_student",
+]

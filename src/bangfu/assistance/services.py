@@ -359,6 +359,23 @@ def update_activity(
 
 
 @transaction.atomic
+def record_response(*, actor: User, activity: Activity, response: str, today: dt.date) -> Activity:
+    """Record what the student did with a job recommendation. The answer is a later fact, not an edit of the
+    recommendation, so it is recorded even when the recommendation's month is closed; whether the recommendation
+    is effective, and the student's progress, follow in the same transaction."""
+    require_student_perm(actor, Perm.LOG_ACTIVITY, activity.student)
+    if activity.kind != ActivityKind.JOB_RECOMMENDATION:
+        raise ValidationError(_("Only a job recommendation has a response."))
+    current = lock_current(Activity, activity.pk, None)
+    current.response = response
+    _fill_derived(current, current.student, _versions(current.student))
+    current._history_user = actor  # type: ignore[attr-defined]
+    current.save(update_fields=["response", "effective", "version"])
+    refresh_progress(student=current.student, today=today)
+    return current
+
+
+@transaction.atomic
 def save_plan(*, actor: User, student: Student, expected_version: int | None, today: dt.date, **fields: Any) -> Plan:
     require_student_perm(actor, Perm.MANAGE_PLAN, student)
     allowed = {"direction", "industries", "places", "near_home", "salary_expectation", "strengths", "needs"}

@@ -33,6 +33,9 @@ class Perm(StrEnum):
     LOG_ACTIVITY = "log_activity"
     MANAGE_PLAN = "manage_plan"
     MANAGE_POLICY = "manage_policy"
+    MANAGE_EMPLOYERS = "manage_employers"  # employers, positions, recruitment events
+    RECORD_OUTCOME = "record_outcome"  # destinations, internships, order classes, work-study
+    VERIFY_DESTINATION = "verify_destination"
 
 
 HELPER = "helper"  # pseudo-role: the student's current helper
@@ -53,6 +56,9 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_SURVEY,
             Perm.LOG_ACTIVITY,
             Perm.MANAGE_PLAN,
+            Perm.MANAGE_EMPLOYERS,
+            Perm.RECORD_OUTCOME,
+            Perm.VERIFY_DESTINATION,
         }
     ),
     Role.COUNSELLOR: frozenset(
@@ -63,13 +69,17 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_LEDGER,
             Perm.MANAGE_SURVEY,
             Perm.MANAGE_PLAN,
+            Perm.MANAGE_EMPLOYERS,
+            Perm.RECORD_OUTCOME,
         }
     ),
     Role.TEACHER: frozenset(),
     Role.STUDENT: frozenset(),
     # A helper logs help and keeps the plan of their own students; a counsellor who is not the student's
     # helper may not log for them (the work ledger names who did the work).
-    HELPER: frozenset({Perm.VIEW_STUDENT, Perm.VIEW_SENSITIVE, Perm.LOG_ACTIVITY, Perm.MANAGE_PLAN}),
+    HELPER: frozenset(
+        {Perm.VIEW_STUDENT, Perm.VIEW_SENSITIVE, Perm.LOG_ACTIVITY, Perm.MANAGE_PLAN, Perm.RECORD_OUTCOME}
+    ),
     SELF: frozenset({Perm.VIEW_STUDENT}),
 }
 
@@ -159,9 +169,45 @@ def require_student_perm(user: User, perm: Perm, student: Student) -> None:
         raise PermissionDenied
 
 
+def has_perm_in(user: User, perm: Perm, unit: OrgUnit) -> bool:
+    """Whether `user` holds `perm` on `unit` or anywhere inside it (a department leader within their school)."""
+    if user.is_superuser:
+        return True
+    return any(u.covers(unit) or unit.covers(u) for u in units_with(user, perm))
+
+
+def require_perm_in(user: User, perm: Perm, unit: OrgUnit) -> None:
+    if not has_perm_in(user, perm, unit):
+        raise PermissionDenied
+
+
 def require_unit_perm(user: User, perm: Perm, unit: OrgUnit) -> None:
     if not has_unit_perm(user, perm, unit):
         raise PermissionDenied
+
+
+def staff_schools(user: User) -> list[OrgUnit]:
+    """The schools where `user` works as staff (through a staff grant or their home unit): the schools whose
+    employers, positions and events they see. Read once per user object."""
+    cached = getattr(user, "_bangfu_staff_schools", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        schools = list(OrgUnit.objects.filter(kind=UnitKind.SCHOOL))
+    elif not is_staff_member(user):
+        schools = []
+    else:
+        units = [g.unit for g in grants_of(user) if g.role in STAFF_ROLES]
+        if user.unit is not None:
+            units.append(user.unit)
+        q = Q(pk__in=[])
+        for unit in units:
+            parts = unit.path.strip("/").split("/")
+            prefixes = ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+            q |= Q(path__in=prefixes) | Q(path__startswith=unit.path)
+        schools = list(OrgUnit.objects.filter(q, kind=UnitKind.SCHOOL))
+    user._bangfu_staff_schools = schools  # type: ignore[attr-defined]
+    return schools
 
 
 def can_browse_audit(user: User) -> bool:

@@ -347,3 +347,19 @@ def attach_category_evidence(
     row._history_user = actor  # type: ignore[attr-defined]
     row.save()
     return row
+
+
+@transaction.atomic
+def add_category_by_rule(
+    *, entry: LedgerEntry, category: str, reason: str, actor: User | None = None
+) -> LedgerCategory:
+    """Add a category that a rule of the system implies (e.g. long-unemployed after leaving), whoever's action
+    triggered the rule: no ledger permission is needed, and the history gives the rule as the reason."""
+    existing = LedgerCategory.objects.filter(entry=entry, category=category).first()
+    if existing is not None:
+        return existing
+    row = LedgerCategory(entry=entry, category=category)
+    row._history_user = actor  # type: ignore[attr-defined]
+    row._change_reason = reason[:100]  # type: ignore[attr-defined]
+    row.save()
+    return row
