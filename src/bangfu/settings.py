@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "bangfu.assistance",
     "bangfu.api",
     "bangfu.notifications",
+    "bangfu.opportunities",
+    "bangfu.outcomes",
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs page's Swagger UI from static files instead of a CDN
