@@ -12,6 +12,9 @@ urlpatterns = [
     path("help/", include("bangfu.assistance.urls")),
     path("audit/", include("bangfu.audit.urls")),
     path("notifications/", include("bangfu.notifications.urls")),
+    path("opportunities/", include("bangfu.opportunities.urls")),
+    path("jobs/", include("bangfu.opportunities.student_urls")),
+    path("outcomes/", include("bangfu.outcomes.urls")),
     path("api/v1/", include("bangfu.api.urls")),
     path("admin/", admin.site.urls),
 ]
