@@ -26,13 +26,23 @@ from bangfu.assistance.services import assign_helper, record_activity, save_plan
 from bangfu.audit.models import AccessAction
 from bangfu.audit.services import log_access
 from bangfu.notifications.models import Notification
+from bangfu.opportunities.models import Internship, OrderClassMembership, Recommendation, WorkStudyAssignment
+from bangfu.opportunities.services import (
+    join_order_class,
+    recommend,
+    record_internship,
+    save_event,
+    start_work_study,
+)
 from bangfu.organisation.models import OrgUnit, Role, User
+from bangfu.outcomes.models import Destination
+from bangfu.outcomes.services import attach_evidence, record_destination
 from bangfu.students import idnumbers
 from bangfu.students.models import LedgerCategory, LedgerEntry, Student
 from bangfu.students.services import attach_category_evidence, join_ledger, leave_ledger
 from bangfu.students.survey import save_survey
 from tests.conftest import TODAY, World, login
-from tests.factories import make_staff, system_user
+from tests.factories import make_employer, make_position, make_staff, system_user
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -91,6 +101,8 @@ class Scene:
     # target → what only some of those who see the student may read: {"family_situation": text, ...}
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
     numbers: Iterator[int] = field(default_factory=lambda: iter(range(1, 10_000)))
+    # school pk → {"employer", "job", "internship", "order_class", "work_study", "event"}
+    furniture: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def user(self, persona: str) -> User:
         return getattr(self.world, persona)
@@ -168,6 +180,53 @@ class Scene:
     def next_number(self) -> str:
         return f"2099{next(self.numbers):06d}"
 
+    # --- Opportunities and destinations: those of the target's school, and the target's own records. A guess
+    # gets an id nobody has.
+
+    def _school_thing(self, target: str, kind: str) -> uuid.UUID:
+        student = self.student(target)
+        return self.guessed_id if student is None else self.furniture[student.school_id][kind].public_id
+
+    def employer_id(self, target: str) -> uuid.UUID:
+        return self._school_thing(target, "employer")
+
+    def position_id(self, target: str) -> uuid.UUID:
+        return self._school_thing(target, "job")
+
+    def event_id(self, target: str) -> uuid.UUID:
+        return self._school_thing(target, "event")
+
+    def _own_thing(self, target: str, model: Any) -> Any:
+        student = self.student(target)
+        return None if student is None else model.objects.filter(student=student).order_by("pk").first()
+
+    def recommendation(self, target: str) -> Recommendation | None:
+        return self._own_thing(target, Recommendation)
+
+    def recommendation_id(self, target: str) -> uuid.UUID:
+        rec = self.recommendation(target)
+        return self.guessed_id if rec is None else rec.public_id
+
+    def destination(self, target: str) -> Destination | None:
+        student = self.student(target)
+        return None if student is None else Destination.objects.filter(student=student, superseded_on=None).first()
+
+    def destination_id(self, target: str) -> uuid.UUID:
+        destination = self.destination(target)
+        return self.guessed_id if destination is None else destination.public_id
+
+    def internship_id(self, target: str) -> uuid.UUID:
+        row = self._own_thing(target, Internship)
+        return self.guessed_id if row is None else row.public_id
+
+    def order_class_id(self, target: str) -> uuid.UUID:
+        row = self._own_thing(target, OrderClassMembership)
+        return self.guessed_id if row is None else row.public_id
+
+    def work_study_id(self, target: str) -> uuid.UUID:
+        row = self._own_thing(target, WorkStudyAssignment)
+        return self.guessed_id if row is None else row.public_id
+
 
 def furnish(world: World) -> Scene:
     """Give every target student what the routes point at: an open ledger entry whose first category carries
@@ -240,7 +299,35 @@ def furnish(world: World) -> Scene:
             "internal_notes": Activity.objects.get(student=student).notes,
             "id_number": idnumbers.decrypt(student.id_number_cipher),
         }
+        furnish_opportunities(scene, student)
     return scene
+
+
+def furnish_opportunities(scene: Scene, student: Student) -> None:
+    """The student's school gets an employer with a position of each kind and a recruitment event; the student a
+    recommendation, an internship, an order-class place, a work-study post and a destination with its evidence."""
+    actor, day = system_user(), timezone.localdate()
+    things = scene.furniture.get(student.school_id)
+    if things is None:
+        employer = make_employer(student.school, name=f"{student.school.name}合作企业")
+        things = {"employer": employer}
+        for kind in ("job", "internship", "order_class", "work_study"):
+            things[kind] = make_position(employer, title=f"岗位-{kind}", kind=kind)
+        things["event"] = save_event(
+            actor=actor, school=student.school, kind="campus_fair", title="春季校园招聘会", held_on=TODAY
+        )
+        scene.furniture[student.school_id] = things
+    recommend(actor=actor, student=student, position=things["job"], today=day)
+    record_internship(actor=actor, student=student, employer=things["employer"], started_on=TODAY, today=day)
+    join_order_class(actor=actor, student=student, position=things["order_class"], joined_on=TODAY, today=day)
+    start_work_study(actor=actor, student=student, position=things["work_study"], started_on=TODAY, today=day)
+    destination = record_destination(actor=actor, student=student, code="10", today=day, employer=things["employer"])
+    attach_evidence(
+        actor=actor,
+        destination=destination,
+        evidence=SimpleUploadedFile("就业协议书.pdf", PDF, content_type="application/pdf"),
+        kind="employment_agreement",
+    )
 
 
 def leave_the_ledger(scene: Scene, target: str) -> None:
