@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "bangfu.notifications",
     "bangfu.opportunities",
     "bangfu.outcomes",
+    "bangfu.subsidies",
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs page's Swagger UI from static files instead of a CDN

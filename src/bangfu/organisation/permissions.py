@@ -36,6 +36,9 @@ class Perm(StrEnum):
     MANAGE_EMPLOYERS = "manage_employers"  # employers, positions, recruitment events
     RECORD_OUTCOME = "record_outcome"  # destinations, internships, order classes, work-study
     VERIFY_DESTINATION = "verify_destination"
+    APPLY_SUBSIDY = "apply_subsidy"
+    APPROVE_DEPARTMENT = "approve_department"  # first approval of a subsidy application
+    APPROVE_SCHOOL = "approve_school"  # school approval, public notice, budgets, payment
 
 
 HELPER = "helper"  # pseudo-role: the student's current helper
@@ -59,6 +62,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_EMPLOYERS,
             Perm.RECORD_OUTCOME,
             Perm.VERIFY_DESTINATION,
+            Perm.APPLY_SUBSIDY,
+            Perm.APPROVE_DEPARTMENT,
         }
     ),
     Role.COUNSELLOR: frozenset(
@@ -71,6 +76,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_PLAN,
             Perm.MANAGE_EMPLOYERS,
             Perm.RECORD_OUTCOME,
+            Perm.APPLY_SUBSIDY,
         }
     ),
     Role.TEACHER: frozenset(),
@@ -78,7 +84,14 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     # A helper logs help and keeps the plan of their own students; a counsellor who is not the student's
     # helper may not log for them (the work ledger names who did the work).
     HELPER: frozenset(
-        {Perm.VIEW_STUDENT, Perm.VIEW_SENSITIVE, Perm.LOG_ACTIVITY, Perm.MANAGE_PLAN, Perm.RECORD_OUTCOME}
+        {
+            Perm.VIEW_STUDENT,
+            Perm.VIEW_SENSITIVE,
+            Perm.LOG_ACTIVITY,
+            Perm.MANAGE_PLAN,
+            Perm.RECORD_OUTCOME,
+            Perm.APPLY_SUBSIDY,
+        }
     ),
     SELF: frozenset({Perm.VIEW_STUDENT}),
 }
