@@ -62,6 +62,7 @@ messages: install
 bench: install
 	$(BIN)/python bench/generate.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/placement.py
 
 ci:
 	bash .ci/run

@@ -7,10 +7,12 @@ The table itself, and the rules that compute what each persona should get, live 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,15 +22,26 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from bangfu.assistance.models import Activity, ActivityKind, HelperAssignment, Plan
 from bangfu.assistance.services import assign_helper, record_activity, save_plan
 from bangfu.audit.models import AccessAction
 from bangfu.audit.services import log_access
+from bangfu.imports.services import create_job
 from bangfu.notifications.models import Notification
-from bangfu.opportunities.models import Internship, OrderClassMembership, Recommendation, WorkStudyAssignment
+from bangfu.opportunities.models import (
+    Employer,
+    Internship,
+    OrderClassMembership,
+    Position,
+    Recommendation,
+    RecruitmentEvent,
+    WorkStudyAssignment,
+)
 from bangfu.opportunities.services import (
     join_order_class,
+    leave_order_class,
     recommend,
     record_internship,
     save_event,
@@ -37,14 +50,35 @@ from bangfu.opportunities.services import (
 from bangfu.organisation.models import OrgUnit, Role, User
 from bangfu.outcomes.models import Destination
 from bangfu.outcomes.services import attach_evidence, record_destination
+from bangfu.reports.models import ExportJob
+from bangfu.showcase import services as showcase
+from bangfu.showcase.models import CONSENT_FIELDS, Case, CaseType, Consent
 from bangfu.students import idnumbers
 from bangfu.students.models import LedgerCategory, LedgerEntry, Student
 from bangfu.students.services import attach_category_evidence, join_ledger, leave_ledger
 from bangfu.students.survey import save_survey
+from bangfu.subsidies.models import AmountKind, Application, Objection, PaymentBatch, Receipt, SubsidyType
+from bangfu.subsidies.services import (
+    add_receipt,
+    approve_after_notice,
+    approve_by_department,
+    approve_by_school,
+    create_application,
+    create_payment_batch,
+    install_default_types,
+    record_objection,
+    save_subsidy_type,
+    set_budget,
+    start_public_notice,
+    submit_application,
+)
+from bangfu.tracks.models import TrackEnrolment, TrackType
+from bangfu.tracks.services import install_default_tracks, join_track
 from tests.conftest import TODAY, World, login
 from tests.factories import make_employer, make_position, make_staff, system_user
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 # The students a route can point at, and an id nobody has (a guess).
 STUDENTS = ("own", "classmate", "dept2_student", "other_school_student")
@@ -101,8 +135,13 @@ class Scene:
     # target → what only some of those who see the student may read: {"family_situation": text, ...}
     secrets: dict[str, dict[str, str]] = field(default_factory=dict)
     numbers: Iterator[int] = field(default_factory=lambda: iter(range(1, 10_000)))
-    # school pk → {"employer", "job", "internship", "order_class", "work_study", "event"}
+    # school pk → {"employer", "job", "internship", "order_class", "work_study", "event", "subsidy_type",
+    # "track", "enrolled_track"}
     furniture: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # (target, state of SUBSIDY_STATES) → the pk of the target's application in that state
+    applications: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (target, state of CASE_STATES) → the pk of the target's exemplary case in that state
+    cases: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def user(self, persona: str) -> User:
         return getattr(self.world, persona)
@@ -177,6 +216,18 @@ class Scene:
         assert student is not None
         return self.spares[student.department_id]
 
+    def export_job_id(self, target: str) -> uuid.UUID:
+        """The export job of the target's helper (only its requester may see it)."""
+        assignment = self.assignment(target)
+        if assignment is None:
+            return self.guessed_id
+        return ExportJob.objects.get(created_by=assignment.helper_id).public_id
+
+    def import_job_id(self, target: str) -> uuid.UUID:
+        """The import job of the office of the target's school."""
+        student = self.student(target)
+        return self.guessed_id if student is None else self.furniture[student.school_id]["import_job"].public_id
+
     def next_number(self) -> str:
         return f"2099{next(self.numbers):06d}"
 
@@ -187,11 +238,29 @@ class Scene:
         student = self.student(target)
         return self.guessed_id if student is None else self.furniture[student.school_id][kind].public_id
 
+    def _school_object(self, target: str, kind: str) -> Any:
+        """The object itself, read afresh (its current version); None for a guess."""
+        student = self.student(target)
+        if student is None:
+            return None
+        thing = self.furniture[student.school_id][kind]
+        return type(thing).objects.get(pk=thing.pk)
+
+    def employer(self, target: str) -> Employer | None:
+        return self._school_object(target, "employer")  # type: ignore[no-any-return]
+
     def employer_id(self, target: str) -> uuid.UUID:
         return self._school_thing(target, "employer")
 
-    def position_id(self, target: str) -> uuid.UUID:
-        return self._school_thing(target, "job")
+    def position(self, target: str, kind: str = "job") -> Position | None:
+        return self._school_object(target, kind)  # type: ignore[no-any-return]
+
+    def position_id(self, target: str, kind: str = "job") -> uuid.UUID:
+        """The school's position of this kind (job, internship, order_class, work_study)."""
+        return self._school_thing(target, kind)
+
+    def event(self, target: str) -> RecruitmentEvent | None:
+        return self._school_object(target, "event")  # type: ignore[no-any-return]
 
     def event_id(self, target: str) -> uuid.UUID:
         return self._school_thing(target, "event")
@@ -215,24 +284,123 @@ class Scene:
         destination = self.destination(target)
         return self.guessed_id if destination is None else destination.public_id
 
+    def internship(self, target: str) -> Internship | None:
+        return self._own_thing(target, Internship)  # type: ignore[no-any-return]
+
     def internship_id(self, target: str) -> uuid.UUID:
-        row = self._own_thing(target, Internship)
+        row = self.internship(target)
         return self.guessed_id if row is None else row.public_id
+
+    def order_class(self, target: str) -> OrderClassMembership | None:
+        return self._own_thing(target, OrderClassMembership)  # type: ignore[no-any-return]
 
     def order_class_id(self, target: str) -> uuid.UUID:
-        row = self._own_thing(target, OrderClassMembership)
+        row = self.order_class(target)
         return self.guessed_id if row is None else row.public_id
 
+    def work_study(self, target: str) -> WorkStudyAssignment | None:
+        return self._own_thing(target, WorkStudyAssignment)  # type: ignore[no-any-return]
+
     def work_study_id(self, target: str) -> uuid.UUID:
-        row = self._own_thing(target, WorkStudyAssignment)
+        row = self.work_study(target)
         return self.guessed_id if row is None else row.public_id
+
+    # --- Subsidies and tracks: the school's types, budgets and tracks; the student's applications (one in each
+    # state of SUBSIDY_STATES), payment batch and track enrolment. A guess gets an id nobody has.
+
+    def office_of(self, student: Student) -> User:
+        """The employment office of the student's school (`office` or `outsider`)."""
+        return self.world.office if student.school_id == self.world.school.pk else self.world.outsider
+
+    def subsidy_type(self, target: str) -> SubsidyType | None:
+        """The school's own subsidy type open in every stage (the defaults' stages are long past for the world's
+        students, who graduated in 2024)."""
+        return self._school_object(target, "subsidy_type")  # type: ignore[no-any-return]
+
+    def subsidy_type_id(self, target: str) -> uuid.UUID:
+        return self._school_thing(target, "subsidy_type")
+
+    def application(self, target: str, state: str) -> Application | None:
+        """The target's application in `state` (one of SUBSIDY_STATES), read afresh."""
+        if target == GUESSED:
+            return None
+        return Application.objects.select_related("batch").get(pk=self.applications[target, state])
+
+    def application_id(self, target: str, state: str) -> uuid.UUID:
+        application = self.application(target, state)
+        return self.guessed_id if application is None else application.public_id
+
+    def receipt_id(self, target: str) -> int:
+        """The receipt of the target's draft (for a guess: `own`'s, under a guessed application id)."""
+        application = self.application("own" if target == GUESSED else target, "draft")
+        return Receipt.objects.filter(application=application).values_list("pk", flat=True)[0]
+
+    def objection_id(self, target: str) -> uuid.UUID:
+        """The open objection to the target's application on notice."""
+        if target == GUESSED:
+            return self.guessed_id
+        return Objection.objects.get(application=self.applications[target, "objected"]).public_id
+
+    def batch(self, target: str) -> PaymentBatch | None:
+        """The payment batch (of the target's school) that holds the target's approved application."""
+        application = self.application(target, "batched")
+        return None if application is None else application.batch
+
+    def batch_id(self, target: str) -> uuid.UUID:
+        batch = self.batch(target)
+        return self.guessed_id if batch is None else batch.public_id
+
+    def track_type(self, target: str, kind: str = "track") -> TrackType | None:
+        return self._school_object(target, kind)  # type: ignore[no-any-return]
+
+    def track_type_id(self, target: str, kind: str = "track") -> uuid.UUID:
+        """The school's track the target is not on ("track": 考公考编) or is on ("enrolled_track": 签约护航)."""
+        return self._school_thing(target, kind)
+
+    def enrolment(self, target: str) -> TrackEnrolment | None:
+        return self._own_thing(target, TrackEnrolment)  # type: ignore[no-any-return]
+
+    def enrolment_id(self, target: str) -> uuid.UUID:
+        row = self.enrolment(target)
+        return self.guessed_id if row is None else row.public_id
+
+    # --- Exemplary cases: the school's case types; the student's consent in force and a case in each state of
+    # CASE_STATES. A guess gets an id nobody has.
+
+    def case_type(self, target: str) -> CaseType | None:
+        """The school's "employment role model" type (the cases' type)."""
+        return self._school_object(target, "case_type")  # type: ignore[no-any-return]
+
+    def case_type_id(self, target: str) -> uuid.UUID:
+        return self._school_thing(target, "case_type")
+
+    def case(self, target: str, state: str) -> Case | None:
+        """The target's case in `state` (one of CASE_STATES), read afresh."""
+        if target == GUESSED:
+            return None
+        return Case.objects.get(pk=self.cases[target, state])
+
+    def case_id(self, target: str, state: str) -> uuid.UUID:
+        case = self.case(target, state)
+        return self.guessed_id if case is None else case.public_id
+
+    def consent(self, target: str) -> Consent | None:
+        """The target's consent to publication in force (with a signed form on file)."""
+        student = self.student(target)
+        return None if student is None else showcase.active_consent(student)
+
+    def consent_id(self, target: str) -> uuid.UUID:
+        consent = self.consent(target)
+        return self.guessed_id if consent is None else consent.public_id
 
 
 def furnish(world: World) -> Scene:
     """Give every target student what the routes point at: an open ledger entry whose first category carries
     evidence, an active helper (`own` keeps `helper`; the others get a teacher of their own department) who has a
     notification and has viewed the family situation (a row of the access log), an enrolment survey, a plan, an
-    internal activity of this month with an attachment, and a spare teacher in each department to hand over to."""
+    internal activity of this month with an attachment, and a spare teacher in each department to hand over to;
+    then the opportunities, subsidies, tracks and exemplary-cases furniture (`furnish_opportunities`,
+    `furnish_subsidies`, `furnish_tracks`, `furnish_showcase`)."""
     actor = system_user()
     scene = Scene(world)
     for key in STUDENTS:
@@ -300,7 +468,27 @@ def furnish(world: World) -> Scene:
             "id_number": idnumbers.decrypt(student.id_number_cipher),
         }
         furnish_opportunities(scene, student)
+        furnish_subsidies(scene, key, student)
+        furnish_tracks(scene, student)
+        furnish_showcase(scene, key, student)
+        furnish_jobs(scene, key, student)
     return scene
+
+
+def furnish_jobs(scene: Scene, key: str, student: Student) -> None:
+    """Background jobs belong to whoever asked for them: the target's helper has an export job, and the office of
+    the target's school an import job (once per school)."""
+    helper = HelperAssignment.objects.active().select_related("helper").get(student=student).helper
+    ExportJob.objects.create(created_by=helper, kind="work_ledger", language="zh-hans", scope=key)
+    things = scene.furniture[student.school_id]
+    if "import_job" not in things:
+        office = scene.user("outsider" if key == "other_school_student" else "office")
+        things["import_job"] = create_job(
+            actor=office,
+            target="students",
+            school=student.school,
+            upload=SimpleUploadedFile("学生名单.csv", "学号,姓名\n2099000001,马晓红\n".encode()),
+        )
 
 
 def furnish_opportunities(scene: Scene, student: Student) -> None:
@@ -330,6 +518,150 @@ def furnish_opportunities(scene: Scene, student: Student) -> None:
     )
 
 
+# The states a target's subsidy applications are furnished in, in the order of the workflow: "objected" is on
+# public notice with an open objection, "on_notice" on a notice that has ended (ready for the final approval),
+# "payable" approved and in no batch, "batched" approved and in a payment batch of its own.
+SUBSIDY_STATES = (
+    "draft",
+    "submitted",
+    "department_approved",
+    "school_approved",
+    "objected",
+    "on_notice",
+    "payable",
+    "batched",
+)
+
+
+def furnish_subsidies(scene: Scene, key: str, student: Student) -> None:
+    """The student's school gets the default subsidy types, its own type open in every stage and a budget for it;
+    the student an application in each of SUBSIDY_STATES, made by their helper, approved for the department by the
+    system and for the school by the school's office (two people, as the workflow wants). The draft carries
+    evidence and a receipt."""
+    actor, office = system_user(), scene.office_of(student)
+    things = scene.furniture[student.school_id]
+    if "subsidy_type" not in things:
+        install_default_types(actor=actor, school=student.school)
+        things["subsidy_type"] = save_subsidy_type(
+            actor=actor,
+            school=student.school,
+            code="temporary_hardship",
+            name="临时困难补助",
+            name_en="Temporary hardship grant",
+            amount_kind=AmountKind.CAPPED,
+            amount=Decimal("800.00"),
+            public_notice_days=5,
+        )
+        set_budget(actor=actor, subsidy_type=things["subsidy_type"], year=TODAY.year, amount=Decimal("100000.00"))
+    applicant = HelperAssignment.objects.active().select_related("helper").get(student=student).helper
+    after_notice = TODAY + dt.timedelta(days=14)
+    for state in SUBSIDY_STATES:
+        application = create_application(
+            actor=applicant,
+            student=student,
+            subsidy_type=things["subsidy_type"],
+            amount="600.00",
+            reason="母亲住院，家庭临时困难。",
+            today=TODAY,
+            evidence=SimpleUploadedFile("住院证明.pdf", PDF, content_type="application/pdf")
+            if state == "draft"
+            else None,
+        )
+        scene.applications[key, state] = application.pk
+        if state == "draft":
+            add_receipt(
+                actor=applicant,
+                application=application,
+                file=SimpleUploadedFile("住院收据.pdf", PDF, content_type="application/pdf"),
+                amount="600.00",
+                description="住院押金",
+            )
+            continue
+        submit_application(actor=applicant, application=application, today=TODAY)
+        if state == "submitted":
+            continue
+        approve_by_department(actor=actor, application=application, today=TODAY)
+        if state == "department_approved":
+            continue
+        approve_by_school(actor=office, application=application, today=TODAY)
+        if state == "school_approved":
+            continue
+        start_public_notice(actor=office, applications=[application], starts_on=TODAY, today=TODAY)
+        if state == "objected":
+            record_objection(actor=office, application=application, content="该生家庭已有稳定收入。", raised_on=TODAY)
+            continue
+        if state == "on_notice":
+            continue
+        approve_after_notice(actor=office, application=application, today=after_notice)
+        if state == "batched":
+            create_payment_batch(
+                actor=office,
+                school=student.school,
+                name=f"{student.name}补助发放",
+                applications=[application],
+                today=after_notice,
+            )
+
+
+def furnish_tracks(scene: Scene, student: Student) -> None:
+    """The student's school gets the default tracks; the student joins 签约护航 (and is not on 考公考编)."""
+    actor = system_user()
+    things = scene.furniture[student.school_id]
+    if "track" not in things:
+        install_default_tracks(actor=actor, school=student.school)
+        tracks = TrackType.objects.filter(school=student.school)
+        things["track"] = tracks.get(code="public_exam")
+        things["enrolled_track"] = tracks.get(code="contract_escort")
+    join_track(actor=actor, student=student, track=things["enrolled_track"], joined_on=TODAY, today=TODAY)
+
+
+# The states a target's exemplary cases are furnished in: "nominated" (to approve, reject or edit), "approved" (to
+# publish), "published" (to unpublish; on the public page).
+CASE_STATES = ("nominated", "approved", "published")
+
+
+def furnish_showcase(scene: Scene, key: str, student: Student) -> None:
+    """The student's school gets the default case types from its office; the student a consent in force (surname
+    only, everything else allowed, a signed form on file) recorded by their helper, and a case with a photo in each
+    of CASE_STATES, nominated by the helper and approved and published by the school's office."""
+    office = scene.office_of(student)
+    things = scene.furniture[student.school_id]
+    if "case_type" not in things:
+        showcase.install_default_types(actor=office, school=student.school)
+        things["case_type"] = CaseType.objects.get(school=student.school, code="employment_role_model")
+    helper = HelperAssignment.objects.active().select_related("helper").get(student=student).helper
+    showcase.record_consent(
+        actor=helper,
+        student=student,
+        given_on=TODAY,
+        name_shown="surname",
+        today=TODAY,
+        evidence=SimpleUploadedFile("授权书.pdf", PDF, content_type="application/pdf"),
+        note="学生本人签字同意",
+        **dict.fromkeys(CONSENT_FIELDS, True),
+    )
+    for state in CASE_STATES:
+        case = showcase.nominate_case(
+            actor=helper,
+            student=student,
+            case_type=things["case_type"],
+            today=TODAY,
+            photo=SimpleUploadedFile("签约合影.png", PNG, content_type="image/png"),
+            title=f"从技能大赛走向工作岗位（{state}）",
+            title_en="From the skills contest to a first job",
+            story="在校期间三次参加省级技能大赛，毕业前与本地企业签约，成为团队骨干。",
+            family_story="家庭经济困难，靠助学贷款完成学业。",
+            employer=f"{student.school.name}合作企业",
+            position="跟单员",
+        )
+        scene.cases[key, state] = case.pk
+        if state == "nominated":
+            continue
+        case = showcase.approve_case(actor=office, case=case, today=TODAY)
+        if state == "published":
+            showcase.publish_case(actor=office, case=case, today=TODAY)
+
+
 def leave_the_ledger(scene: Scene, target: str) -> None:
     """So that joining the ledger can succeed for whoever may do it."""
     entry = scene.entry(target)
@@ -341,6 +673,20 @@ def leave_the_ledger(scene: Scene, target: str) -> None:
             reason="家庭经济好转",
             expected_version=entry.version,
             today=TODAY,
+        )
+
+
+def leave_the_order_class(scene: Scene, target: str) -> None:
+    """So that joining the order class again can succeed for whoever may do it (one open place per class)."""
+    membership = scene.order_class(target)
+    if membership is not None:
+        leave_order_class(
+            actor=system_user(),
+            membership=membership,
+            left_on=timezone.localdate(),
+            reason="企业调整招生计划",
+            expected_version=membership.version,
+            today=timezone.localdate(),
         )
 
 
@@ -368,6 +714,8 @@ def send(
     if method == "get":
         return client.get(url, query)  # type: ignore[return-value]
     if name.startswith("api:"):
+        if method == "post" and any(hasattr(value, "read") for value in (body or {}).values()):
+            return client.post(url, body)  # type: ignore[return-value]  # a file: a multipart form
         call = getattr(client, method)
         return call(url, json.dumps(body or {}), content_type="application/json")  # type: ignore[no-any-return]
     return client.post(url, body or {})  # type: ignore[return-value]
@@ -399,9 +747,12 @@ def outcome(response: HttpResponse, *, refused_input_is_ok: bool) -> str:
 
 
 def text_of(response: HttpResponse) -> str:
-    """What the response shows a person (JSON with its escapes undone); "" for a file download or a redirect."""
+    """What the response shows a person (JSON with its escapes undone, a PDF's text read back); "" for a file
+    download or a redirect."""
     if getattr(response, "streaming", False) or not response.content:
         return ""
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     content = response.content.decode(errors="replace")
     if response.get("Content-Type", "").startswith("application/json"):
         return json.dumps(json.loads(content), ensure_ascii=False)
@@ -424,11 +775,15 @@ def describe(response: HttpResponse) -> str:
 
 
 __all__ = [
+    "CASE_STATES",
     "GUESSED",
     "INVALID",
     "LOGIN",
     "OK",
+    "PDF",
+    "PNG",
     "STUDENTS",
+    "SUBSIDY_STATES",
     "TARGETS",
     "Args",
     "Body",
@@ -437,6 +792,7 @@ __all__ = [
     "describe",
     "furnish",
     "leave_the_ledger",
+    "leave_the_order_class",
     "login",
     "outcome",
     "resolver_routes",

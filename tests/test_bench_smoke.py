@@ -56,3 +56,65 @@ def test_generate_and_run_a_tiny_university(tmp_path: Path) -> None:
     titles = [s["title"] for s in json.loads(out.read_text())["scenarios"]]
     assert [t.split(".")[0] for t in titles] == ["1", "2", "3", "4", "5"]
     assert "Helper board" in ran.stdout and "rebuild_progress" in ran.stdout
+
+
+def test_placement_bench_builds_a_small_cohort_and_times_every_grouping(tmp_path: Path) -> None:
+    out = tmp_path / "placement.json"
+    ran = _bench(
+        "placement.py",
+        "--var-dir",
+        str(tmp_path / "placement"),
+        "--graduates",
+        "400",
+        "--today",
+        "2025-11-03",
+        "--repeat",
+        "1",
+        "--naive-repeat",
+        "1",
+        "--json",
+        str(out),
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "400 students graduating in 2025" in ran.stdout and "placement rate" in ran.stdout
+    scenarios = json.loads(out.read_text())["scenarios"]
+    # Five groupings (none, department, major, category, ledger), as of today and as of 31 August.
+    assert len(scenarios) == 10
+    assert sum("as of 2025-08-31" in s["title"] for s in scenarios) == 5
+    for s in scenarios:
+        query, naive = s["rows"]
+        assert query["label"].startswith("query") and query["queries"] == 1, s["title"]
+        assert naive["label"].startswith("naive") and "naive / query" in s["ratios"]
+    # The script stops when the figures and the naive recount disagree, so a clean exit means they agree.
+
+
+def test_export_bench_builds_a_small_university_and_times_the_work_ledger(tmp_path: Path) -> None:
+    out = tmp_path / "exports.json"
+    ran = _bench(
+        "exports.py",
+        "--var-dir",
+        str(tmp_path / "exports"),
+        "--from-dir",
+        str(tmp_path / "no-work-ledger-bench"),  # nothing to copy: the data set is generated
+        "--students",
+        "200",
+        "--activities",
+        "3000",
+        "--today",
+        "2025-11-03",
+        "--repeat",
+        "1",
+        "--memory-runs",
+        "1",
+        "--json",
+        str(out),
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    figures = json.loads(out.read_text())
+    # Every student of the school is a row of the work ledger; the ledger students of the other one.
+    assert figures["rows"] == {"work_ledger": 200, "ledger": 40}
+    assert [s["title"].split(".")[0] for s in figures["scenarios"]] == ["1", "2"]
+    labels = [t["label"] for t in figures["scenarios"][0]["rows"]]
+    assert [label.split()[0] for label in labels] == ["export", "request", "job", "compare"]
+    assert figures["peak_mib"]["work ledger (constant memory)"][0] > 0
+    assert "Work ledger, the whole school" in ran.stdout and "peak of Python allocations" in ran.stdout

@@ -74,6 +74,11 @@ INSTALLED_APPS = [
     "bangfu.opportunities",
     "bangfu.outcomes",
     "bangfu.subsidies",
+    "bangfu.tracks",
+    "bangfu.imports",
+    "bangfu.showcase",
+    "bangfu.reports",
+    "bangfu.portal",
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs page's Swagger UI from static files instead of a CDN
@@ -192,6 +197,7 @@ MEDIA_URL = "/files/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 EVIDENCE_MAX_BYTES = int(os.environ.get("BANGFU_EVIDENCE_MAX_BYTES", 5 * 1024 * 1024))
+IMPORT_MAX_BYTES = int(os.environ.get("BANGFU_IMPORT_MAX_BYTES", 20 * 1024 * 1024))  # spreadsheet imports
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

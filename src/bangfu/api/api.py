@@ -3,7 +3,19 @@
 from ninja import NinjaAPI
 from ninja.operation import Operation
 
-from bangfu.api import activities, assistance, ledger, plans, progress, students
+from bangfu.api import (
+    activities,
+    assistance,
+    ledger,
+    opportunities,
+    outcomes,
+    plans,
+    progress,
+    showcase,
+    students,
+    subsidies,
+    tracks,
+)
 from bangfu.api.auth import BearerTokenAuth, SessionCookieAuth
 from bangfu.api.errors import register_error_handlers
 
@@ -18,7 +30,8 @@ api = BangfuAPI(
     title="Bangfu API",
     version="1",
     description=(
-        "Students, the disadvantaged-student ledger, one-on-one helpers, plans, the work ledger and progress. "
+        "Students, the disadvantaged-student ledger, one-on-one helpers, plans, the work ledger and progress; "
+        "employers, positions, recommendations, internships, destinations and placement figures. "
         "Authenticate with the session cookie (send the CSRF token with writes) or with "
         "`Authorization: Bearer <token>` (made by `bangfu create_token USERNAME`). "
         "Every id is an opaque UUID. Errors answer `{detail, errors: {field: [messages]}, code}`."
@@ -33,3 +46,8 @@ api.add_router("/", assistance.router)
 api.add_router("/", plans.router)
 api.add_router("/", activities.router)
 api.add_router("/", progress.router)
+api.add_router("/", opportunities.router)
+api.add_router("/", outcomes.router)
+api.add_router("/", tracks.router)
+api.add_router("/", subsidies.router)
+api.add_router("/", showcase.router)

@@ -34,6 +34,7 @@ from bangfu.organisation.permissions import (
     STAFF_ROLES,
     Perm,
     grants_of,
+    has_student_perm,
     is_staff_member,
     require_student_perm,
     require_unit_perm,
@@ -274,6 +275,15 @@ def _check_activity(activity: Activity, student: Student, today: dt.date) -> Non
         raise ValidationError(errors)
 
 
+def activity_errors(activity: Activity, *, enrolled_on: dt.date, today: dt.date) -> dict[str, list[str]]:
+    """The rules of `record_activity` that need no database; the spreadsheet import checks its rows with them."""
+    try:
+        _check_activity(activity, Student(enrolled_on=enrolled_on), today)
+    except ValidationError as e:
+        return e.message_dict
+    return {}
+
+
 def _fill_derived(activity: Activity, student: Student, versions: Versions) -> None:
     rules = versions.on(activity.occurred_on)
     activity.stage = stage_on(_timeline(student), activity.occurred_on, rules)
@@ -362,8 +372,9 @@ def update_activity(
 def record_response(*, actor: User, activity: Activity, response: str, today: dt.date) -> Activity:
     """Record what the student did with a job recommendation. The answer is a later fact, not an edit of the
     recommendation, so it is recorded even when the recommendation's month is closed; whether the recommendation
-    is effective, and the student's progress, follow in the same transaction."""
-    require_student_perm(actor, Perm.LOG_ACTIVITY, activity.student)
+    is effective, and the student's progress, follow in the same transaction. The student may give it themself."""
+    if not has_student_perm(actor, Perm.LOG_ACTIVITY, activity.student):
+        require_student_perm(actor, Perm.RESPOND_RECOMMENDATION, activity.student)
     if activity.kind != ActivityKind.JOB_RECOMMENDATION:
         raise ValidationError(_("Only a job recommendation has a response."))
     current = lock_current(Activity, activity.pk, None)

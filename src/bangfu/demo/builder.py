@@ -70,6 +70,9 @@ class DemoSummary:
     ledger: int = 0
     staff: int = 0
     activities: int = 0
+    employers: int = 0
+    recommendations: int = 0
+    destinations: int = 0
     logins: list[Login] = field(default_factory=list)
 
 
@@ -538,7 +541,7 @@ class _Builder:
     # --- the work ledger -------------------------------------------------------------------------------------
 
     def activities(self) -> None:
-        """Help logged month by month since each assignment began, more or less diligently, then progress."""
+        """Help logged month by month since each assignment began, more or less diligently."""
         resume = default_storage.save("activities/demo/简历-示例.pdf", ContentFile(data.SAMPLE_PDF))
         rows: list[Activity] = []
         active = HelperAssignment.objects.active().filter(student__school=self.school).select_related("student")
@@ -553,6 +556,14 @@ class _Builder:
                     rows.append(self._activity(student, assignment.helper, kind, day, stage, resume))
         Activity.objects.bulk_create(rows, batch_size=BATCH)
         self.activity_count = len(rows)
+
+    def opportunities(self) -> None:
+        """Employers, positions, recommendations, destinations and follow-ups (`bangfu.demo.opportunities`)."""
+        from bangfu.demo.opportunities import load
+
+        self.opportunity_summary = load(self)
+
+    def progress(self) -> None:
         rebuild_progress(today=self.today, students=Student.objects.filter(school=self.school))
 
     def _kinds_for(self, stage: str, month: dt.date, graduation: dt.date, diligence: float) -> list[str]:
@@ -621,6 +632,8 @@ def build_demo(*, students: int = 3000, today: dt.date | None = None, seed: int 
         builder.students()
         builder.ledger()
         builder.activities()
+        builder.opportunities()
+        builder.progress()
         builder.student_login()
         # Argon2 is slow on purpose, so only the named logins get a password, and they share one hash
         # (the password is public anyway). Everyone else's stays unusable.
@@ -634,5 +647,8 @@ def build_demo(*, students: int = 3000, today: dt.date | None = None, seed: int 
         ledger=builder.ledger_count,
         staff=builder.staff_count,
         activities=builder.activity_count,
+        employers=builder.opportunity_summary.employers,
+        recommendations=builder.opportunity_summary.recommendations,
+        destinations=builder.opportunity_summary.destinations,
         logins=list(LOGINS),
     )

@@ -446,3 +446,105 @@ SAMPLE_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
+
+# --- Employers, positions and destinations (src/bangfu/demo/opportunities.py) -----------------------------------
+
+
+class EmployerSpec(NamedTuple):
+    name: str
+    authority: str  # the first two characters of the credit code: 91 enterprise, 12 public institution
+    region: str  # the six-digit region code of the registering office
+    industry: str  # GB/T 4754 section
+    employer_type: str
+    size: str
+    province: str
+    city: str
+    partner: str  # I internship base, O order-class partner, W work-study host
+    departments: str  # codes of the departments it recruits from, separated by spaces
+    contact: str
+
+
+# name | credit-code authority and region | industry | type | size | province and city | partner | departments | contact
+_EMPLOYER_TABLE = """
+石家庄华讯软件技术有限公司 | 91 130108 | I | private | medium | 河北省 石家庄市 | I | XX | 孙经理
+河北冀云数据服务有限公司 | 91 130105 | I | state_owned | medium | 河北省 石家庄市 | - | XX JG | 王主管
+保定锐驰新能源汽车零部件有限公司 | 91 130602 | C | private | large | 河北省 保定市 | IO | QC JD | 刘部长
+唐山曹妃甸重工机械有限公司 | 91 130209 | C | state_owned | large | 河北省 唐山市 | I | JD | 张科长
+廊坊京南智能装备有限公司 | 91 131003 | C | private | medium | 河北省 廊坊市 | - | JD XX | 赵经理
+北京启明星数智科技有限公司 | 91 110108 | I | private | medium | 北京市 海淀区 | - | XX | 陈女士
+北京顺鑫众合供应链管理有限公司 | 91 110113 | G | private | large | 北京市 顺义区 | - | JG | 杨经理
+天津港海联国际物流有限公司 | 91 120116 | G | state_owned | large | 天津市 滨海新区 | I | JG | 周主任
+天津泰达汽车技术服务有限公司 | 91 120116 | O | joint_venture | medium | 天津市 滨海新区 | - | QC | 吴经理
+河北建工集团第三工程有限公司 | 91 130602 | E | state_owned | large | 河北省 保定市 | I | JZ | 郑工
+沧州渤海工程造价咨询有限公司 | 91 130902 | M | private | small | 河北省 沧州市 | - | JZ | 冯经理
+邢台恒信会计师事务所有限公司 | 91 130502 | L | private | small | 河北省 邢台市 | - | JG | 许主任
+石家庄康泰制药有限公司 | 91 130185 | C | private | large | 河北省 石家庄市 | I | HG | 何部长
+衡水瑞丰精细化工有限公司 | 91 131102 | C | private | medium | 河北省 衡水市 | - | HG | 高经理
+保定雅韵服饰有限公司 | 91 130606 | C | private | medium | 河北省 保定市 | I | FZ | 林女士
+北京星图数字传媒有限公司 | 91 110105 | R | private | small | 北京市 朝阳区 | - | FZ XX | 罗女士
+廊坊万家惠电子商务有限公司 | 91 131003 | F | private | medium | 河北省 廊坊市 | - | JG FZ | 马经理
+天津宝坻顺达汽车销售服务有限公司 | 91 120115 | F | private | small | 天津市 宝坻区 | - | QC | 梁经理
+邯郸钢联精密铸造有限公司 | 91 130404 | C | private | medium | 河北省 邯郸市 | - | JD HG | 宋科长
+石家庄市长安区社区卫生服务中心 | 12 130102 | Q | public_institution | medium | 河北省 石家庄市 | - | HG | 韩主任
+燕赵科技职业技术大学后勤服务中心 | 12 130100 | O | public_institution | medium | 河北省 石家庄市 | W | - | 唐老师
+"""
+
+
+def _employers(table: str) -> tuple[EmployerSpec, ...]:
+    specs = []
+    for line in table.strip().splitlines():
+        name, code, industry, kind, size, place, partner, departments, contact = (c.strip() for c in line.split("|"))
+        authority, region = code.split()
+        province, city = place.split()
+        partner, departments = partner.strip("-"), departments.strip("-")
+        specs.append(
+            EmployerSpec(name, authority, region, industry, kind, size, province, city, partner, departments, contact)
+        )
+    return tuple(specs)
+
+
+DEMO_EMPLOYERS = _employers(_EMPLOYER_TABLE)
+# Job titles each department's graduates are recruited for, with the usual starting salary range (yuan a month).
+JOB_TITLES: dict[str, tuple[tuple[str, ...], tuple[int, int]]] = {
+    "JD": (("机电设备维修员", "数控车工", "工业机器人运维员", "设备调试技术员"), (4500, 6500)),
+    "XX": (("软件测试工程师", "网络运维工程师", "数据标注员", "Java开发助理工程师"), (5000, 8000)),
+    "QC": (("新能源汽车检测员", "汽车售后技师", "电池装配技术员"), (4500, 7000)),
+    "JG": (("出纳", "电商运营专员", "仓储主管助理", "财务助理"), (3800, 5500)),
+    "JZ": (("施工员", "造价员", "资料员"), (4500, 6500)),
+    "FZ": (("服装设计助理", "新媒体美工", "视频剪辑师"), (3800, 5500)),
+    "HG": (("药品生产操作员", "质检员", "化验员"), (4200, 6000)),
+}
+INTERNSHIP_TITLES = ("岗位实习生", "暑期实习生")
+INTERNSHIP_EVALUATIONS = (
+    "工作认真负责，动手能力强。",
+    "能按要求完成岗位任务，沟通良好。",
+    "吃苦耐劳，受到带教师傅好评。",
+)
+WORK_STUDY_TITLES = ("图书馆助理", "食堂勤工助学岗", "学院办公室助理", "机房管理员", "宿舍楼值班员", "校园快递站助理")
+EVENT_PLACES = ("学校体育馆", "图书馆一楼报告厅", "石家庄国际会展中心", "线上（河北省高校毕业生就业信息网）")
+# Where graduates go besides the school's employers: (destination code, name of the employer or school).
+OTHER_DESTINATIONS: dict[str, tuple[str, ...]] = {
+    "employed": (
+        "石家庄新华书店有限公司",
+        "河北盛通物流有限公司",
+        "保定天威电气设备有限公司",
+        "北京美团三快科技有限公司石家庄分公司",
+        "唐山市路北区顺风汽车修理厂",
+        "沧州市运河区鑫源建材经销部",
+    ),
+    "80": ("河北科技大学", "河北经贸大学", "石家庄学院", "河北工程大学", "邢台学院"),
+    "85": ("日本东京国际商务学院",),
+    "46": ("中国人民解放军（河北省征兵办公室）",),
+    "50": ("“三支一扶”计划（河北省人力资源和社会保障厅）",),
+    "51": ("河北省大学生村官项目（石家庄市平山县）",),
+    "75": ("石家庄市裕华区小美电商工作室", "邢台市信都区乐创汽车美容店"),
+    "76": ("自由职业（新媒体设计）", "自由职业（网店运营）"),
+    "77": ("灵活就业（社区团购）", "灵活就业（外卖配送）"),
+}
+FOLLOW_UP_NOTES = {
+    "still_employed": ("离校跟踪：在岗稳定，试用期已转正。", "离校跟踪：工作适应良好，月薪有所提高。"),
+    "changed_job": ("离校跟踪：已换到离家更近的单位，工作稳定。",),
+    "unemployed": ("离校跟踪：原单位试用期未通过，正在求职，已推送岗位信息。",),
+    "further_study": ("离校跟踪：已在本科院校报到，学习适应良好。",),
+}
+DECLINE_NOTES = {"other": "学生家中有事，暂不考虑外地岗位。"}

@@ -9,13 +9,24 @@ from django_tasks import task
 
 from bangfu.assistance.progress import rebuild_progress
 from bangfu.notifications.services import send_reminders
+from bangfu.opportunities.services import expire_recommendations
+from bangfu.outcomes.services import flag_long_unemployed
 
 
 @task()
 def daily_job(day: str) -> dict[str, int]:
-    """The daily job for `day` (YYYY-MM-DD): move every student's stage and due dates with the calendar, then
-    remind helpers and department leaders. Enqueued by `bangfu run_daily`; running it twice is harmless."""
+    """The daily job for `day` (YYYY-MM-DD): expire recommendations whose position closed, flag graduates
+    unemployed long after leaving, move every student's stage and due dates with the calendar, then remind
+    helpers and department leaders. Enqueued by `bangfu run_daily`; running it twice is harmless."""
     today = dt.date.fromisoformat(day)
+    # Before the progress rebuild, so the rebuilt rows see today's expiries and flags.
+    expired = expire_recommendations(today=today)
+    flagged = flag_long_unemployed(today=today)
     rows = rebuild_progress(today=today)
     run = send_reminders(today=today)
-    return {"progress_rows": rows, **asdict(run)}
+    return {
+        "progress_rows": rows,
+        "recommendations_expired": expired,
+        "long_unemployed_flagged": flagged,
+        **asdict(run),
+    }

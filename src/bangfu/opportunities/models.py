@@ -215,6 +215,7 @@ class EventAttendance(models.Model):
 
 class RecommendationStatus(models.TextChoices):
     RECOMMENDED = "recommended", _("Recommended")
+    INTERESTED = "interested", _("Student interested")
     APPLIED = "applied", _("Applied")
     INTERVIEWED = "interviewed", _("Interviewed")
     OFFER = "offer", _("Offer received")
@@ -227,6 +228,12 @@ class RecommendationStatus(models.TextChoices):
 # The steps a recommendation may take from each status; anything else skips a step or reopens a closed one.
 NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     RecommendationStatus.RECOMMENDED: (
+        RecommendationStatus.INTERESTED,
+        RecommendationStatus.APPLIED,
+        RecommendationStatus.DECLINED,
+        RecommendationStatus.EXPIRED,
+    ),
+    RecommendationStatus.INTERESTED: (
         RecommendationStatus.APPLIED,
         RecommendationStatus.DECLINED,
         RecommendationStatus.EXPIRED,
@@ -250,6 +257,16 @@ NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     RecommendationStatus.EXPIRED: (),
 }
 OPEN_STATUSES = tuple(s for s, nxt in NEXT_STATUSES.items() if nxt)
+# The answers a student gives on their own recommendations (in the portal); the employer's answers (rejected) and
+# expiry are recorded by staff or the daily job.
+STUDENT_ANSWERS = (
+    RecommendationStatus.INTERESTED,
+    RecommendationStatus.APPLIED,
+    RecommendationStatus.INTERVIEWED,
+    RecommendationStatus.OFFER,
+    RecommendationStatus.ACCEPTED,
+    RecommendationStatus.DECLINED,
+)
 
 
 class DeclineReason(models.TextChoices):

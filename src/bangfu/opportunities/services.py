@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from bangfu.opportunities import creditcodes
 from bangfu.opportunities.matching import Match, Offer, Profile, match
 from bangfu.opportunities.models import (
     NEXT_STATUSES,
+    STUDENT_ANSWERS,
     DeclineReason,
     Employer,
     EventAttendance,
@@ -38,7 +39,7 @@ from bangfu.opportunities.models import (
     WorkStudyHours,
 )
 from bangfu.organisation.models import OrgUnit, UnitKind, User
-from bangfu.organisation.permissions import Perm, require_perm_in, require_student_perm
+from bangfu.organisation.permissions import Perm, has_student_perm, require_perm_in, require_student_perm
 from bangfu.students.models import Student
 
 # --- Employers, positions, events -------------------------------------------------------------------------------
@@ -270,6 +271,7 @@ _ACTIVITY_KIND = {
 # applied keeps "applied": the student acted on it, so it stays effective.
 _RESPONSE = {
     RecommendationStatus.RECOMMENDED: Response.NONE,
+    RecommendationStatus.INTERESTED: Response.NONE,
     RecommendationStatus.APPLIED: Response.APPLIED,
     RecommendationStatus.INTERVIEWED: Response.INTERVIEWED,
     RecommendationStatus.OFFER: Response.EMPLOYER_ANSWERED,
@@ -365,7 +367,10 @@ def change_recommendation(
     """Move a recommendation one step (recommended → applied → interviewed → offer → accepted, or declined /
     rejected / expired). Accepting a job records the graduate's destination (the student is struck off the
     unplaced list); accepting an internship, an order class or a work-study post starts it."""
-    require_student_perm(actor, Perm.LOG_ACTIVITY, recommendation.student)
+    if not has_student_perm(actor, Perm.LOG_ACTIVITY, recommendation.student):
+        require_student_perm(actor, Perm.RESPOND_RECOMMENDATION, recommendation.student)
+        if to_status not in STUDENT_ANSWERS:
+            raise PermissionDenied
     current = lock_current(Recommendation, recommendation.pk, expected_version)
     if to_status not in RecommendationStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
@@ -442,31 +447,43 @@ def _start_what_was_accepted(
             work_city=position.city,
             salary=position.salary_min,
             note=_("Accepted the recommended position."),
+            as_consequence=True,
         )
     elif position.kind == PositionKind.INTERNSHIP:
         record_internship(
-            actor=actor, student=student, employer=position.employer, position=position, started_on=on, today=today
+            actor=actor,
+            student=student,
+            employer=position.employer,
+            position=position,
+            started_on=on,
+            today=today,
+            as_consequence=True,
         )
     elif position.kind == PositionKind.ORDER_CLASS:
-        join_order_class(actor=actor, student=student, position=position, joined_on=on, today=today)
+        join_order_class(
+            actor=actor, student=student, position=position, joined_on=on, today=today, as_consequence=True
+        )
     else:
-        start_work_study(actor=actor, student=student, position=position, started_on=on, today=today)
+        start_work_study(
+            actor=actor, student=student, position=position, started_on=on, today=today, as_consequence=True
+        )
 
 
 @transaction.atomic
 def expire_recommendations(*, today: dt.date) -> int:
     """Recommendations nobody acted on, whose position closed: expired (the daily job)."""
     stale = Recommendation.objects.filter(
-        status=RecommendationStatus.RECOMMENDED, position__deadline__lt=today
+        status__in=(RecommendationStatus.RECOMMENDED, RecommendationStatus.INTERESTED), position__deadline__lt=today
     ).select_related("recommended_by")
     count = 0
     for rec in stale:
+        from_status = rec.status
         rec.status = RecommendationStatus.EXPIRED
         rec.version += 1
         rec.save(update_fields=["status", "version", "updated_at"])
         RecommendationStep.objects.create(
             recommendation=rec,
-            from_status=RecommendationStatus.RECOMMENDED,
+            from_status=from_status,
             to_status=RecommendationStatus.EXPIRED,
             on=today,
             by=rec.recommended_by,
@@ -502,8 +519,10 @@ def record_internship(
     today: dt.date,
     position: Position | None = None,
     ended_on: dt.date | None = None,
+    as_consequence: bool = False,
 ) -> Internship:
-    require_student_perm(actor, Perm.RECORD_OUTCOME, student)
+    if not as_consequence:  # the write follows from one already allowed (the student accepting an offer)
+        require_student_perm(actor, Perm.RECORD_OUTCOME, student)
     if employer.school_id != student.school_id:
         raise ValidationError({"employer": _("Choose an employer of the student's school.")})
     _check_period(started_on, ended_on, student, today)
@@ -548,9 +567,16 @@ def _check_post(position: Position, kind: str, student: Student) -> None:
 
 @transaction.atomic
 def join_order_class(
-    *, actor: User, student: Student, position: Position, joined_on: dt.date, today: dt.date
+    *,
+    actor: User,
+    student: Student,
+    position: Position,
+    joined_on: dt.date,
+    today: dt.date,
+    as_consequence: bool = False,
 ) -> OrderClassMembership:
-    require_student_perm(actor, Perm.RECORD_OUTCOME, student)
+    if not as_consequence:  # the write follows from one already allowed (the student accepting an offer)
+        require_student_perm(actor, Perm.RECORD_OUTCOME, student)
     _check_post(position, PositionKind.ORDER_CLASS, student)
     _check_period(joined_on, None, student, today)
     membership = OrderClassMembership(student=student, position=position, joined_on=joined_on, recorded_by=actor)
@@ -584,9 +610,16 @@ def leave_order_class(
 
 @transaction.atomic
 def start_work_study(
-    *, actor: User, student: Student, position: Position, started_on: dt.date, today: dt.date
+    *,
+    actor: User,
+    student: Student,
+    position: Position,
+    started_on: dt.date,
+    today: dt.date,
+    as_consequence: bool = False,
 ) -> WorkStudyAssignment:
-    require_student_perm(actor, Perm.RECORD_OUTCOME, student)
+    if not as_consequence:  # the write follows from one already allowed (the student accepting an offer)
+        require_student_perm(actor, Perm.RECORD_OUTCOME, student)
     _check_post(position, PositionKind.WORK_STUDY, student)
     _check_period(started_on, None, student, today)
     assignment = WorkStudyAssignment(student=student, position=position, started_on=started_on, recorded_by=actor)
@@ -613,6 +646,11 @@ def end_work_study(
 # National rule for work-study (勤工助学): at most 8 hours a week and 40 hours a month, whatever the posts.
 MAX_HOURS_WEEK = Decimal(8)
 MAX_HOURS_MONTH = Decimal(40)
+
+
+def _hours(value: Decimal) -> str:
+    """Hours as people write them ("8", "7.5"), whatever the database's sum looks like (8, 8.0)."""
+    return f"{Decimal(value).normalize():f}"
 
 
 @transaction.atomic
@@ -647,7 +685,7 @@ def log_work_study_hours(
         raise ValidationError(
             {
                 "hours": _("At most %(max)s hours a week: %(done)s already logged that week.")
-                % {"max": MAX_HOURS_WEEK, "done": week}
+                % {"max": MAX_HOURS_WEEK, "done": _hours(week)}
             },
             code="over_limit",
         )
@@ -655,7 +693,7 @@ def log_work_study_hours(
         raise ValidationError(
             {
                 "hours": _("At most %(max)s hours a month: %(done)s already logged that month.")
-                % {"max": MAX_HOURS_MONTH, "done": month}
+                % {"max": MAX_HOURS_MONTH, "done": _hours(month)}
             },
             code="over_limit",
         )

@@ -1,6 +1,7 @@
 from django.http import HttpRequest
 
 from bangfu.assistance.compliance import can_view_compliance
+from bangfu.imports.targets import all_targets
 from bangfu.organisation.permissions import Perm, can_browse_audit, is_staff_member, is_student_user, units_with
 
 
@@ -17,4 +18,6 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
         "nav_survey": user.is_superuser or bool(units_with(user, Perm.MANAGE_SURVEY)),
         "nav_compliance": can_view_compliance(user),
         "nav_policy": user.is_superuser or bool(units_with(user, Perm.MANAGE_POLICY)),
+        "nav_imports": user.is_superuser or any(units_with(user, t.perm) for t in all_targets()),
+        "nav_outcomes": user.is_superuser or bool(units_with(user, Perm.VIEW_STUDENT)),
     }

@@ -37,6 +37,7 @@ class Perm(StrEnum):
     RECORD_OUTCOME = "record_outcome"  # destinations, internships, order classes, work-study
     VERIFY_DESTINATION = "verify_destination"
     APPLY_SUBSIDY = "apply_subsidy"
+    RESPOND_RECOMMENDATION = "respond_recommendation"  # the student answers their own recommendations
     APPROVE_DEPARTMENT = "approve_department"  # first approval of a subsidy application
     APPROVE_SCHOOL = "approve_school"  # school approval, public notice, budgets, payment
 
@@ -93,7 +94,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.APPLY_SUBSIDY,
         }
     ),
-    SELF: frozenset({Perm.VIEW_STUDENT}),
+    # A student reads their own record, answers their recommendations and applies for subsidies themself.
+    SELF: frozenset({Perm.VIEW_STUDENT, Perm.RESPOND_RECOMMENDATION, Perm.APPLY_SUBSIDY}),
 }
 
 STAFF_ROLES = frozenset(

@@ -80,10 +80,15 @@ def record_destination(
     code: str | DestinationCode,
     today: dt.date,
     employer: Employer | None = None,
+    as_consequence: bool = False,
     **fields: Any,
 ) -> Destination:
-    """Record a graduate's destination as of `today`; the destination in force until now is kept as history."""
-    require_student_perm(actor, Perm.RECORD_OUTCOME, student)
+    """Record a graduate's destination as of `today`; the destination in force until now is kept as history.
+
+    `as_consequence`: the record follows from a write the actor was allowed to make (the student accepting an
+    offer), so the actor's own right to record destinations is not required."""
+    if not as_consequence:
+        require_student_perm(actor, Perm.RECORD_OUTCOME, student)
     unknown = set(fields) - set(DESTINATION_FIELDS)
     if unknown:
         raise TypeError(f"unknown destination fields: {sorted(unknown)}")

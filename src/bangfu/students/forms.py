@@ -20,7 +20,7 @@ from bangfu.students.models import (
     Level,
     StudentStatus,
 )
-from bangfu.students.queries import cohorts_in_scope, helpers_in_scope, units_in_scope
+from bangfu.students.queries import cohorts_in_scope, graduation_years_in_scope, helpers_in_scope, units_in_scope
 
 
 class DateInput(forms.DateInput):
@@ -82,6 +82,25 @@ IN_LEDGER_CHOICES = [("", _("In ledger or not")), ("yes", _("In the ledger")), (
 RISK_CHOICES = [("", _("Any risk")), ("1", _("Watch or at risk")), ("2", _("At risk"))]
 OVERDUE_CHOICES = [("", _("Overdue or not")), ("yes", _("With overdue items")), ("no", _("Nothing overdue"))]
 COMPLIANT_CHOICES = [("", _("Any progress")), ("yes", _("Meets every standard")), ("no", _("Misses a standard"))]
+# Filters on destinations, used by the links of the dashboards (`bangfu.reports`).
+PLACED_CHOICES = [("", _("Placed or not")), ("yes", _("Placed")), ("no", _("Not placed"))]
+DESTINATION_GROUP_CHOICES = [
+    ("", _("Any destination")),
+    ("employed", _("Employed")),
+    ("further_study", _("Further study")),
+    ("not_placed", _("Not placed (recorded)")),
+    ("none", _("No destination recorded")),
+]
+VERIFIED_CHOICES = [("", _("Verified or not")), ("yes", _("Placed and verified")), ("no", _("Placed, not verified"))]
+RECOMMENDATION_CHOICES = [
+    ("", _("Any recommendation")),
+    ("recommended", _("Recommended")),
+    ("acted", _("Acted on")),
+    ("offered", _("Offer received")),
+    ("accepted", _("Accepted")),
+    ("declined", _("Declined")),
+    ("effective", _("Effective")),
+]
 SORT_CHOICES = [
     ("number", _("Student number")),
     ("-number", _("Student number, descending")),
@@ -115,7 +134,22 @@ class StudentFilterForm(BootstrapForm):
     direction = forms.ChoiceField(
         label=_("Direction"), required=False, choices=_blank(_("All directions")) + list(Direction.choices)
     )
+    # Any year is accepted (a dashboard may link to a year nobody in scope graduates in: an empty list).
+    graduating = forms.IntegerField(
+        label=_("Graduating"), required=False, min_value=1900, max_value=2999, widget=forms.Select
+    )
+    placed = forms.ChoiceField(label=_("Placement"), required=False, choices=PLACED_CHOICES)
+    destination_group = forms.ChoiceField(label=_("Destination"), required=False, choices=DESTINATION_GROUP_CHOICES)
+    verified = forms.ChoiceField(label=_("Verification"), required=False, choices=VERIFIED_CHOICES)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+    # Narrower filters that only the dashboards' links set: kept in hidden fields, named above the results.
+    as_of = forms.DateField(label=_("As of"), required=False, widget=forms.HiddenInput)
+    placed_from = forms.DateField(label=_("Struck off from"), required=False, widget=forms.HiddenInput)
+    placed_until = forms.DateField(label=_("Struck off until"), required=False, widget=forms.HiddenInput)
+    recommended_by = forms.UUIDField(label=_("Recommended by"), required=False, widget=forms.HiddenInput)
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"), required=False, choices=RECOMMENDATION_CHOICES, widget=forms.HiddenInput
+    )
 
     def __init__(self, data: Any, *, user: User) -> None:
         super().__init__(data)
@@ -127,9 +161,27 @@ class StudentFilterForm(BootstrapForm):
         _choice(self, "major").choices = _blank(_("All majors")) + by_kind[UnitKind.MAJOR]
         _choice(self, "class_unit").choices = _blank(_("All classes")) + by_kind[UnitKind.CLASS]
         _choice(self, "cohort").choices = _blank(_("All cohorts")) + [(str(c), str(c)) for c in cohorts_in_scope(user)]
-        _choice(self, "helper").choices = _blank(_("All helpers")) + [
-            (str(h.public_id), str(h)) for h in helpers_in_scope(user)
-        ]
+        helpers = [(str(h.public_id), str(h)) for h in helpers_in_scope(user)]
+        if user.is_authenticated and str(user.public_id) not in dict(helpers):
+            helpers.insert(0, (str(user.public_id), str(user)))  # "my students" is a valid filter, even when none
+        _choice(self, "helper").choices = _blank(_("All helpers")) + helpers
+        years = graduation_years_in_scope(user)
+        asked = str(self.data.get("graduating") or "") if self.is_bound else ""
+        if asked.isdigit() and int(asked) not in years:
+            years = sorted([*years, int(asked)], reverse=True)
+        self.fields["graduating"].widget.choices = _blank(_("Any year")) + [(str(y), str(y)) for y in years]  # type: ignore[attr-defined]
+
+    def hidden_filters(self) -> list[str]:
+        """The hidden filters in force, in words, so the list says why it is narrower than its visible filters."""
+        data = self.cleaned_data if self.is_bound else {}
+        shown = []
+        for name in ("as_of", "placed_from", "placed_until"):
+            if data.get(name):
+                shown.append(f"{self.fields[name].label}: {data[name].isoformat()}")
+        if data.get("recommended_by") or data.get("recommendation"):
+            stage = dict(RECOMMENDATION_CHOICES).get(data.get("recommendation") or "recommended")
+            shown.append(f"{self.fields['recommendation'].label}: {stage}")
+        return shown
 
     def filters(self) -> dict[str, Any]:
         """Keyword arguments for `apply_student_filters`; fields that did not validate are left out."""
@@ -150,6 +202,15 @@ class StudentFilterForm(BootstrapForm):
             "overdue": {"yes": True, "no": False}.get(data.get("overdue") or ""),
             "risk": data.get("risk") or None,
             "direction": data.get("direction") or None,
+            "graduating": data.get("graduating") or None,
+            "placed": {"yes": True, "no": False}.get(data.get("placed") or ""),
+            "destination_group": data.get("destination_group") or None,
+            "verified": {"yes": True, "no": False}.get(data.get("verified") or ""),
+            "as_of": data.get("as_of") or None,
+            "placed_from": data.get("placed_from") or None,
+            "placed_until": data.get("placed_until") or None,
+            "recommended_by": data.get("recommended_by") or None,
+            "recommendation": data.get("recommendation") or None,
         }
 
     def sort_key(self) -> str:

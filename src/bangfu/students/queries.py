@@ -12,11 +12,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
 from bangfu.assistance.models import HelperAssignment
+from bangfu.opportunities.models import Recommendation, RecommendationStatus
 from bangfu.organisation.models import OrgUnit, Role, UnitKind, User
 from bangfu.organisation.permissions import (
     ROLE_PERMS,
@@ -24,7 +25,9 @@ from bangfu.organisation.permissions import (
     student_roles,
     units_with,
 )
-from bangfu.students.models import LedgerCategory, LedgerEntry, Student, StudentQuerySet
+from bangfu.outcomes.models import PLACED_GROUPS, Destination, DestinationGroup
+from bangfu.outcomes.queries import in_force, in_ledger_on
+from bangfu.students.models import LedgerCategory, LedgerEntry, Student, StudentQuerySet, StudentStatus
 
 PAGE_SIZE = 50
 
@@ -103,6 +106,15 @@ def apply_student_filters(
     stage: str | None = None,
     compliant: bool | None = None,
     direction: str | None = None,
+    graduating: int | str | None = None,
+    as_of: dt.date | str | None = None,
+    placed: bool | None = None,
+    destination_group: str | None = None,
+    verified: bool | None = None,
+    placed_from: dt.date | str | None = None,
+    placed_until: dt.date | str | None = None,
+    recommended_by: uuid.UUID | str | None = None,
+    recommendation: str | None = None,
 ) -> QuerySet[Student]:
     """Narrow a (scoped) student queryset by the list filters; `None` or "" leaves a filter out.
 
@@ -116,6 +128,17 @@ def apply_student_filters(
       `stage`: a `Stage` code; `compliant`: True = meets every standard of the current stage, False = misses one.
       These four read the progress row, which only ledger students have.
     - `direction`: a `Direction` code of the student's plan (一生一策); students without a plan never match.
+
+    Destinations and placement (the filters behind the dashboards' figures, see `bangfu.reports.dashboards`):
+    - `graduating`: the cohort (届) graduating that year, as `outcomes.queries.graduates_of` counts it.
+    - `as_of`: read the ledger (`in_ledger`, `category`) and destinations as they stood on that date
+      (`outcomes.queries.in_ledger_on` / `in_force`); without it, the open ledger entry and the current destination.
+    - `placed`: True = the destination in force is employed or further study; False = it is not, or there is none.
+    - `destination_group`: a `DestinationGroup` code of the destination in force, or "none" for no destination.
+    - `verified`: True = placed and verified by evidence (by `as_of`); False = placed and not (yet) verified.
+    - `placed_from`, `placed_until`: placed, and struck off the unplaced list (`placed_since`) in that range.
+    - `recommended_by`: the `public_id` of a user who recommended a position to the student; `recommendation`
+      narrows to recommendations that reached a stage of `RECOMMENDATION_STAGES` ("acted", "accepted", …).
 
     A value that cannot be a UUID or a year matches no student (never an error, never "all"), so a guessed
     or stale filter can only make the list shorter. Filtering never widens the scope of `queryset`.
@@ -135,17 +158,22 @@ def apply_student_filters(
             queryset = queryset.filter(cohort=int(cohort))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return queryset.none()
+    day: dt.date | None = None
+    if as_of not in (None, ""):
+        day = _as_date(as_of)
+        if day is None:
+            return queryset.none()
     if category:
-        queryset = queryset.filter(Exists(_open_entry().filter(categories__category=category)))
+        queryset = queryset.filter(Exists(_ledger_entry(day).filter(categories__category=category)))
     if helper not in (None, ""):
         helper_id = _as_uuid(helper)
         if helper_id is None:
             return queryset.none()
         queryset = queryset.filter(Exists(_active_assignment().filter(helper__public_id=helper_id)))
     if in_ledger is True:
-        queryset = queryset.filter(Exists(_open_entry()))
+        queryset = queryset.filter(Exists(_ledger_entry(day)))
     elif in_ledger is False:
-        queryset = queryset.filter(~Exists(_open_entry()))
+        queryset = queryset.filter(~Exists(_ledger_entry(day)))
     if unassigned:
         queryset = queryset.filter(Exists(_open_entry()), ~Exists(_active_assignment()))
     if risk not in (None, ""):
@@ -162,6 +190,112 @@ def apply_student_filters(
         queryset = queryset.filter(**{lookup: F("progress__standards_total")})
     if direction:
         queryset = queryset.filter(plan__direction=direction)
+    return _apply_outcome_filters(
+        queryset,
+        graduating=graduating,
+        day=day,
+        placed=placed,
+        destination_group=destination_group,
+        verified=verified,
+        placed_from=placed_from,
+        placed_until=placed_until,
+        recommended_by=recommended_by,
+        recommendation=recommendation,
+    )
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _ledger_entry(day: dt.date | None) -> QuerySet[LedgerEntry]:
+    """The student's ledger spell: the open one, or the one that covered `day`."""
+    if day is None:
+        return _open_entry()
+    return LedgerEntry.objects.filter(in_ledger_on(day), student=OuterRef("pk"))
+
+
+def destination_in_force(day: dt.date | None = None, student_ref: str = "pk") -> QuerySet[Destination]:
+    """The student's destination in force on `day`, or the current one (at most one either way)."""
+    found = Destination.objects.filter(student=OuterRef(student_ref))
+    return found.filter(in_force(day)) if day is not None else found.filter(superseded_on__isnull=True)
+
+
+def placed_q(day: dt.date | None = None, student_ref: str = "pk") -> Q:
+    """The condition of `placed=yes` on a Student row (or, with `student_ref`, on a row pointing at a student)."""
+    return Q(Exists(destination_in_force(day, student_ref).filter(code__group__in=PLACED_GROUPS)))
+
+
+# The stages of a recommendation, as `opportunities.queries.conversion` counts them.
+RECOMMENDATION_STAGES: dict[str, Q] = {
+    "recommended": Q(),
+    "acted": Q(acted_on__isnull=False),
+    "offered": Q(offered_on__isnull=False),
+    "accepted": Q(status=RecommendationStatus.ACCEPTED),
+    "declined": Q(status=RecommendationStatus.DECLINED),
+    "effective": Q(activity__effective=True),
+}
+DESTINATION_GROUPS = (*DestinationGroup.values, "none")
+
+
+def _apply_outcome_filters(
+    queryset: QuerySet[Student],
+    *,
+    graduating: int | str | None,
+    day: dt.date | None,
+    placed: bool | None,
+    destination_group: str | None,
+    verified: bool | None,
+    placed_from: dt.date | str | None,
+    placed_until: dt.date | str | None,
+    recommended_by: uuid.UUID | str | None,
+    recommendation: str | None,
+) -> QuerySet[Student]:
+    if graduating not in (None, ""):
+        try:
+            year = int(graduating)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return queryset.none()
+        queryset = queryset.filter(expected_graduation__year=year).exclude(status=StudentStatus.WITHDRAWN)
+    dest = destination_in_force(day)
+    placed_dest = dest.filter(code__group__in=PLACED_GROUPS)
+    if placed is True:
+        queryset = queryset.filter(Exists(placed_dest))
+    elif placed is False:
+        queryset = queryset.filter(~Exists(placed_dest))
+    if destination_group:
+        if destination_group not in DESTINATION_GROUPS:
+            return queryset.none()
+        if destination_group == "none":
+            queryset = queryset.filter(~Exists(dest))
+        else:
+            queryset = queryset.filter(Exists(dest.filter(code__group=destination_group)))
+    if verified is not None:
+        checked = Q(verified_on__isnull=False) & (Q(verified_on__lte=day) if day is not None else Q())
+        queryset = queryset.filter(Exists(placed_dest.filter(checked if verified else ~checked)))
+    for lookup, raw in (("placed_since__gte", placed_from), ("placed_since__lte", placed_until)):
+        if raw in (None, ""):
+            continue
+        bound = _as_date(raw)
+        if bound is None:
+            return queryset.none()
+        queryset = queryset.filter(Exists(placed_dest.filter(**{lookup: bound})))
+    if recommended_by not in (None, "") or recommendation:
+        stage = RECOMMENDATION_STAGES.get(recommendation or "recommended")
+        if stage is None:
+            return queryset.none()
+        recs = Recommendation.objects.filter(stage, student=OuterRef("pk"))
+        if recommended_by not in (None, ""):
+            by = _as_uuid(recommended_by)
+            if by is None:
+                return queryset.none()
+            recs = recs.filter(recommended_by__public_id=by)
+        queryset = queryset.filter(Exists(recs))
     return queryset
 
 
@@ -263,6 +397,15 @@ def helpers_in_scope(user: User) -> QuerySet[User]:
 
 def cohorts_in_scope(user: User) -> list[int]:
     return list(Student.objects.visible_to(user).order_by("-cohort").values_list("cohort", flat=True).distinct())
+
+
+def graduation_years_in_scope(user: User) -> list[int]:
+    """The years from the first to the last graduation of the students the user sees, newest first (one query
+    with two aggregates: SQLite would run a Python function per row to truncate each date to its year)."""
+    span = Student.objects.visible_to(user).aggregate(first=Min("expected_graduation"), last=Max("expected_graduation"))
+    if span["first"] is None:
+        return []
+    return list(range(span["last"].year, span["first"].year - 1, -1))
 
 
 # ---------------------------------------------------------------------------------------------------------

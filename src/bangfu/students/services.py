@@ -74,24 +74,40 @@ def _set_id_number(student: Student, raw: str) -> None:
         student.birth_date = idnumbers.birth_date(number)
 
 
+def profile_errors(
+    *, student_number: str, name: str, enrolled_on: dt.date | None, expected_graduation: dt.date | None
+) -> dict[str, str]:
+    """The profile rules that need no database; the spreadsheet import checks its rows with them too."""
+    errors: dict[str, str] = {}
+    if not student_number:
+        errors["student_number"] = _("A student number is required.")
+    if not name:
+        errors["name"] = _("A name is required.")
+    if expected_graduation and enrolled_on and expected_graduation <= enrolled_on:
+        errors["expected_graduation"] = _("Graduation must come after enrolment.")
+    return errors
+
+
+def number_taken_message(number: str) -> str:
+    return _("Student number %(number)s is already used in this school.") % {"number": number}
+
+
 def _check_profile(student: Student) -> None:
     student.student_number = (student.student_number or "").strip()
     student.name = (student.name or "").strip()
-    errors: dict[str, str] = {}
-    if not student.student_number:
-        errors["student_number"] = _("A student number is required.")
-    elif (
-        Student.objects.filter(school=student.school, student_number=student.student_number)
+    errors = profile_errors(
+        student_number=student.student_number,
+        name=student.name,
+        enrolled_on=student.enrolled_on,
+        expected_graduation=student.expected_graduation,
+    )
+    if (
+        student.student_number
+        and Student.objects.filter(school=student.school, student_number=student.student_number)
         .exclude(pk=student.pk)
         .exists()
     ):
-        errors["student_number"] = _("Student number %(number)s is already used in this school.") % {
-            "number": student.student_number
-        }
-    if not student.name:
-        errors["name"] = _("A name is required.")
-    if student.expected_graduation and student.enrolled_on and student.expected_graduation <= student.enrolled_on:
-        errors["expected_graduation"] = _("Graduation must come after enrolment.")
+        errors["student_number"] = number_taken_message(student.student_number)
     if errors:
         raise ValidationError(errors)
     student.full_clean(exclude=["school", "department", "major", "class_unit", "student_number", "user"])
@@ -209,11 +225,23 @@ def _sync_categories(entry: LedgerEntry, categories: list[str], actor: User) -> 
             row.save()
 
 
+def ledger_errors(
+    *, joined_on: dt.date, disability_level: str, categories: list[str], today: dt.date
+) -> dict[str, str]:
+    """The ledger entry rules that need no database; the spreadsheet import checks its rows with them too."""
+    if joined_on > today:
+        return {"joined_on": _("The joining date cannot be in the future.")}
+    if disability_level and Category.DISABLED not in categories:
+        return {"disability_level": _("A disability level goes with the disability category.")}
+    return {}
+
+
 def _check_entry(entry: LedgerEntry, categories: list[str], today: dt.date) -> None:
-    if entry.joined_on > today:
-        raise ValidationError({"joined_on": _("The joining date cannot be in the future.")})
-    if entry.disability_level and Category.DISABLED not in categories:
-        raise ValidationError({"disability_level": _("A disability level goes with the disability category.")})
+    errors = ledger_errors(
+        joined_on=entry.joined_on, disability_level=entry.disability_level, categories=categories, today=today
+    )
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic

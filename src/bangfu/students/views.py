@@ -457,12 +457,6 @@ def ledger(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 def me(request: AuthedRequest) -> HttpResponse:
-    student = queries.own_student_record(request.user)
-    context = {
-        "student": student,
-        "open_entry": _open_entry(student),
-        "current_assignment": queries.assignment_history(student)
-        .filter(ended_on__isnull=True, is_primary=True)
-        .first(),
-    }
-    return render(request, "students/me.html", context)
+    """"My record" is the student portal's home now; the old address keeps working (404 for non-students)."""
+    queries.own_student_record(request.user)
+    return redirect("portal:home")

@@ -166,6 +166,8 @@ def save_subsidy_type(
     unknown = set(fields) - set(TYPE_FIELDS)
     if unknown:
         raise TypeError(f"unknown subsidy type fields: {sorted(unknown)}")
+    if subsidy_type is not None and subsidy_type.school_id != school.pk:
+        raise PermissionDenied  # the grant checked above is on `school`, not on the type's school
     current = (
         SubsidyType(school=school)
         if subsidy_type is None
@@ -184,6 +186,7 @@ def save_subsidy_type(
 @transaction.atomic
 def install_default_types(*, actor: User, school: OrgUnit) -> list[SubsidyType]:
     """Add the default subsidy types the school does not have yet (by code)."""
+    require_perm_in(actor, Perm.APPROVE_SCHOOL, school)  # also when there is nothing left to add
     have = set(SubsidyType.objects.filter(school=school).values_list("code", flat=True))
     return [
         save_subsidy_type(actor=actor, school=school, **{k: v for k, v in d.items()})
@@ -273,6 +276,11 @@ def eligibility(
 # --- Applications ----------------------------------------------------------------------------------------------------
 
 
+def _coded(messages: list[str], code: str) -> ValidationError:
+    """Several messages under one code (`ValidationError(list, code=...)` drops the code)."""
+    return ValidationError([ValidationError(m, code=code) for m in messages])
+
+
 def _money(value: Any, name: str) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(CENT)
@@ -330,7 +338,7 @@ def create_application(
     require_student_perm(actor, Perm.APPLY_SUBSIDY, student)
     verdict = eligibility(student, subsidy_type, today)
     if not verdict.eligible:
-        raise ValidationError(verdict.reasons, code="not_eligible")
+        raise _coded(verdict.reasons, "not_eligible")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the student applies.")})
@@ -425,7 +433,7 @@ def submit_application(
         raise ValidationError(_("Only a draft or an application returned for revision can be submitted."))
     verdict = eligibility(current.student, current.subsidy_type, today, exclude=current)
     if not verdict.eligible:
-        raise ValidationError(verdict.reasons, code="not_eligible")
+        raise _coded(verdict.reasons, "not_eligible")
     _check_amount(current)
     subsidy_type = current.subsidy_type
     if subsidy_type.needs_evidence and not current.evidence:
@@ -433,7 +441,7 @@ def submit_application(
             {"evidence": _("Attach the evidence: %(what)s.") % {"what": subsidy_type.evidence_required}}
         )
     if subsidy_type.receipts_required:
-        receipts = current.receipts.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        receipts = (current.receipts.aggregate(total=Sum("amount"))["total"] or Decimal(0)).quantize(CENT)
         if receipts == 0:
             raise ValidationError({"receipts": _("Attach the receipts.")})
         if current.amount > receipts:
@@ -467,10 +475,14 @@ def _check_not_own(actor: User, application: Application) -> None:
         raise ValidationError(_("You cannot approve your own subsidy."), code="self_approval")
 
 
-def _check_approver(actor: User, application: Application) -> None:
+def _check_approver(actor: User, application: Application, level: str) -> None:
     """No one approves their own application, and the department's and the school's approvals are two people's."""
     _check_not_own(actor, application)
-    if application.steps.filter(by=actor, to_status__in=(S.DEPARTMENT_APPROVED, S.SCHOOL_APPROVED)).exists():
+    if level != S.SCHOOL_APPROVED:
+        return
+    # The department approval of this round: after a return and a resubmission the department approves again.
+    department = application.steps.filter(to_status=S.DEPARTMENT_APPROVED).order_by("-at", "-id").first()
+    if department is not None and department.by_id == actor.pk:
         raise ValidationError(
             _("You have already approved this application at another level; the next approval is someone else's."),
             code="same_approver",
@@ -493,7 +505,7 @@ def approve_by_department(
     require_student_perm(actor, Perm.APPROVE_DEPARTMENT, application.student)
     current = lock_current(Application, application.pk, expected_version)
     _require_status(current, S.SUBMITTED)
-    _check_approver(actor, current)
+    _check_approver(actor, current, S.DEPARTMENT_APPROVED)
     _step(current, actor, S.DEPARTMENT_APPROVED, today, comment)
     return current
 
@@ -512,21 +524,22 @@ def approve_by_school(
     require_student_perm(actor, Perm.APPROVE_SCHOOL, application.student)
     current = lock_current(Application, application.pk, expected_version)
     _require_status(current, S.DEPARTMENT_APPROVED)
-    _check_approver(actor, current)
+    _check_approver(actor, current, S.SCHOOL_APPROVED)
     budget = Budget.objects.select_for_update().filter(subsidy_type=current.subsidy_type, year=current.year).first()
     left = (budget.amount if budget else Decimal(0)) - committed_amount(
         current.subsidy_type, current.year, exclude=current
     )
     over = current.amount > left
     if over and not override_budget:
-        raise ValidationError(
-            _(
+        values = {"left": max(left, Decimal("0.00")), "year": current.year, "type": current.subsidy_type}
+        if budget is None:
+            message = _("There is no %(year)s budget for %(type)s; approving %(amount)s yuan needs a budget override.")
+        else:
+            message = _(
                 "Only %(left)s yuan is left of the %(year)s budget for %(type)s; "
                 "approving %(amount)s yuan needs a budget override."
             )
-            % {"left": left, "year": current.year, "type": current.subsidy_type, "amount": current.amount},
-            code="over_budget",
-        )
+        raise ValidationError(message % {**values, "amount": current.amount}, code="over_budget")
     if over and not comment.strip():
         raise ValidationError({"comment": _("Say why the budget is overridden.")})
     current.budget_override = over
@@ -538,6 +551,7 @@ def approve_by_school(
 
 def working_days_after(start: dt.date, days: int) -> dt.date:
     """The last day of a notice of `days` working days (Monday to Friday) starting on `start`."""
+    days = max(days, 1)  # a type set to "no notice" after an approval still gets a notice, and this loop ends
     day, counted = start, 0
     while True:
         if day.weekday() < 5:
@@ -571,6 +585,8 @@ def start_public_notice(
 @transaction.atomic
 def record_objection(*, actor: User, application: Application, content: str, raised_on: dt.date) -> Objection:
     require_student_perm(actor, Perm.APPROVE_SCHOOL, application.student)
+    # Read the row as it is now (and hold it: a final approval waits for this objection).
+    application = Application.objects.select_for_update().get(pk=application.pk)
     _require_status(application, S.ON_NOTICE)
     if not (content or "").strip():
         raise ValidationError({"content": _("Write the objection.")})
@@ -625,13 +641,25 @@ def approve_after_notice(
     return current
 
 
+def _require_decider(actor: User, application: Application, *, exact: bool = True) -> None:
+    """A submitted application is the department's to decide on; after that, the school's. Not `exact`: the
+    actor decides at one level or the other (checked before the row is read, so a stranger learns nothing)."""
+    if exact:
+        perm = Perm.APPROVE_DEPARTMENT if application.status == S.SUBMITTED else Perm.APPROVE_SCHOOL
+        require_student_perm(actor, perm, application.student)
+    elif not any(
+        has_student_perm(actor, p, application.student) for p in (Perm.APPROVE_DEPARTMENT, Perm.APPROVE_SCHOOL)
+    ):
+        raise PermissionDenied
+
+
 @transaction.atomic
 def return_for_revision(
     *, actor: User, application: Application, today: dt.date, comment: str, expected_version: int | None = None
 ) -> Application:
+    _require_decider(actor, application, exact=False)
     current = lock_current(Application, application.pk, expected_version)
-    perm = Perm.APPROVE_DEPARTMENT if current.status == S.SUBMITTED else Perm.APPROVE_SCHOOL
-    require_student_perm(actor, perm, current.student)
+    _require_decider(actor, current)
     _require_status(current, S.SUBMITTED, S.DEPARTMENT_APPROVED)
     if not (comment or "").strip():
         raise ValidationError({"comment": _("Say what must be revised.")})
@@ -643,9 +671,9 @@ def return_for_revision(
 def reject_application(
     *, actor: User, application: Application, today: dt.date, comment: str, expected_version: int | None = None
 ) -> Application:
+    _require_decider(actor, application, exact=False)
     current = lock_current(Application, application.pk, expected_version)
-    perm = Perm.APPROVE_DEPARTMENT if current.status == S.SUBMITTED else Perm.APPROVE_SCHOOL
-    require_student_perm(actor, perm, current.student)
+    _require_decider(actor, current)
     _require_status(current, S.SUBMITTED, S.DEPARTMENT_APPROVED, S.SCHOOL_APPROVED, S.ON_NOTICE)
     if not (comment or "").strip():
         raise ValidationError({"comment": _("Say why the application is rejected.")})
@@ -682,7 +710,7 @@ def create_payment_batch(
         elif application.batch_id is not None:
             problems.append(_("%(student)s: the application is already in another batch.") % {"student": label})
     if problems:
-        raise ValidationError(problems, code="not_payable")
+        raise _coded(problems, "not_payable")
     batch = PaymentBatch(school=school, name=name.strip(), created_by=actor, created_on=today)
     batch._history_user = actor  # type: ignore[attr-defined]
     batch.save()

@@ -55,6 +55,17 @@ class Command(BaseCommand):
                     }
                 )
             )
+            self.stdout.write(
+                _(
+                    "With %(employers)d employers, %(recommendations)d recommendations of their positions and "
+                    "%(destinations)d graduate destinations."
+                )
+                % {
+                    "employers": summary.employers,
+                    "recommendations": summary.recommendations,
+                    "destinations": summary.destinations,
+                }
+            )
         else:
             self.stdout.write(_("The demo school %(code)s is already loaded.") % {"code": SCHOOL_CODE})
         self.stdout.write(_("Demo logins, all with the password %(password)s:") % {"password": PASSWORD})

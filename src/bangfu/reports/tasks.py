@@ -1,0 +1,20 @@
+"""Background exports, run by the worker (`bangfu db_worker`) through the Django Tasks API."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from bangfu.reports.models import ExportJob, ExportStatus
+
+
+@task()
+def run_export(job_id: str) -> dict[str, object]:
+    """Write the export job `job_id` (enqueued by `export_services.start_export`); a job no longer waiting is left
+    alone, so running it twice is harmless."""
+    from bangfu.reports.export_services import run_job
+
+    job = ExportJob.objects.select_related("created_by").get(public_id=job_id)
+    if job.status != ExportStatus.QUEUED:
+        return {"status": job.status}
+    job = run_job(job=job)
+    return {"status": job.status, "rows": job.rows_done}
