@@ -50,6 +50,9 @@ from bangfu.opportunities.services import (
 from bangfu.organisation.models import OrgUnit, Role, User
 from bangfu.outcomes.models import Destination
 from bangfu.outcomes.services import attach_evidence, record_destination
+from bangfu.portal.accounts import create_student_accounts
+from bangfu.portal.models import ResumeVersion
+from bangfu.portal.services import upload_resume
 from bangfu.reports.models import ExportJob
 from bangfu.showcase import services as showcase
 from bangfu.showcase.models import CONSENT_FIELDS, Case, CaseType, Consent
@@ -393,6 +396,19 @@ class Scene:
         consent = self.consent(target)
         return self.guessed_id if consent is None else consent.public_id
 
+    # --- Student accounts and the portal: the school's batch of accounts (holding the accounts of the school's
+    # targets other than `own`, whose login is `student_user`), and each target's own résumé version.
+
+    def account_batch_id(self, target: str) -> uuid.UUID:
+        return self._school_thing(target, "account_batch")
+
+    def resume_version(self, target: str) -> ResumeVersion | None:
+        return self._own_thing(target, ResumeVersion)  # type: ignore[no-any-return]
+
+    def resume_version_id(self, target: str) -> uuid.UUID:
+        row = self.resume_version(target)
+        return self.guessed_id if row is None else row.public_id
+
 
 def furnish(world: World) -> Scene:
     """Give every target student what the routes point at: an open ledger entry whose first category carries
@@ -400,7 +416,8 @@ def furnish(world: World) -> Scene:
     notification and has viewed the family situation (a row of the access log), an enrolment survey, a plan, an
     internal activity of this month with an attachment, and a spare teacher in each department to hand over to;
     then the opportunities, subsidies, tracks and exemplary-cases furniture (`furnish_opportunities`,
-    `furnish_subsidies`, `furnish_tracks`, `furnish_showcase`)."""
+    `furnish_subsidies`, `furnish_tracks`, `furnish_showcase`); last the logins, batches of accounts and résumés
+    (`furnish_accounts`)."""
     actor = system_user()
     scene = Scene(world)
     for key in STUDENTS:
@@ -472,7 +489,39 @@ def furnish(world: World) -> Scene:
         furnish_tracks(scene, student)
         furnish_showcase(scene, key, student)
         furnish_jobs(scene, key, student)
+    furnish_accounts(scene)
     return scene
+
+
+def furnish_accounts(scene: Scene) -> None:
+    """Every target gets a login with an e-mail address (for a follow-up link): `own` keeps `student_user`; the
+    others get theirs from their school's office, in one batch of accounts per school (school 1: `classmate` and
+    `dept2_student`, one in each department), with open first-login links. Then each target uploads their own
+    résumé (a PDF)."""
+    world = scene.world
+    world.student_user.email = "tianbinchen@example.com"
+    world.student_user.save(update_fields=["email"])
+    now = timezone.now()
+    for office, keys in (("office", ("classmate", "dept2_student")), ("outsider", ("other_school_student",))):
+        students = [s for s in map(scene.student, keys) if s is not None]
+        result = create_student_accounts(
+            actor=scene.user(office),
+            students=students,
+            now=now,
+            emails={s.pk: f"{s.student_number}@example.com" for s in students},
+        )
+        assert result.batch is not None and len(result.created) == len(keys)
+        scene.furniture[result.batch.school_id]["account_batch"] = result.batch
+    for key in STUDENTS:
+        student = scene.student(key)
+        assert student is not None and student.user is not None
+        upload_resume(
+            actor=student.user,
+            student=student,
+            file=SimpleUploadedFile("个人简历.pdf", PDF, content_type="application/pdf"),
+            comment="应聘纺织企业跟单员岗位用。",
+            today=TODAY,
+        )
 
 
 def furnish_jobs(scene: Scene, key: str, student: Student) -> None:

@@ -28,6 +28,7 @@ test runs in a savepoint that is rolled back, so a write made by one test never 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
+from bangfu.outcomes.models import FollowUp
+from bangfu.portal.accounts import FOLLOW_UP_PURPOSE, first_login_token, send_follow_up_link
+from bangfu.portal.models import AccountLink, FollowUpLink, LinkPurpose
+from bangfu.portal.tokens import make_token
 from bangfu.tracks.forms import MilestoneRowForm
 from tests.conftest import TODAY, World, make_world
 from tests.matrix_support import (
@@ -143,6 +149,9 @@ SECRETS: dict[str, str] = {
     "id_number": "reveal_id",
 }
 REVEALS = {"id_number": "students:reveal_id"}
+# A page that shows its own secret to the student it is about: (route, persona) → the secrets. "My data" shows the
+# student the family situation the school holds about them.
+OWN_SECRETS: dict[tuple[str, str], set[str]] = {("portal:data", "student_user"): {"family_situation"}}
 
 # ---------------------------------------------------------------------------------------------------------
 # The routes: how a target becomes a URL
@@ -1027,6 +1036,98 @@ def case_type_change(scene: Scene, target: str) -> dict[str, Any]:
     return {"description": "在帮扶下顺利就业、可供学弟学妹借鉴的毕业生。", "version": current.version if current else 1}
 
 
+# --- The student portal (/me/), student accounts and follow-up links. The portal's pages read the student linked to
+# the login, so a staff member has no such page (404) and an id in a portal URL picks among the student's own
+# records (anyone else's: 404). The staff's pages here: a helper's résumé revision, the office's batches of student
+# accounts (the school's batch holds the accounts of `classmate` and `dept2_student`, one in each department), the
+# graduates due a follow-up.
+
+
+def resume_version(scene: Scene, target: str) -> list[Any]:
+    return [scene.resume_version_id(target)]
+
+
+def account_batch(scene: Scene, target: str) -> list[Any]:
+    return [scene.account_batch_id(target)]
+
+
+def answering(scene: Scene, target: str) -> dict[str, Any]:
+    """The student's "I applied" on the recommendation (the recommended job)."""
+    current = scene.recommendation(target)
+    return {"to_status": "applied", "version": current.version if current else 1, "reason": "", "note": ""}
+
+
+def a_resume(scene: Scene, target: str) -> dict[str, Any]:
+    return {
+        "file": SimpleUploadedFile("个人简历（新版）.pdf", PDF, content_type="application/pdf"),
+        "comment": "补充了技能大赛获奖经历。",
+    }
+
+
+def a_revision(scene: Scene, target: str) -> dict[str, Any]:
+    """The helper's revised résumé, revising the target's own version."""
+    current = scene.resume_version(target)
+    return {
+        "file": SimpleUploadedFile("简历修改稿.pdf", PDF, content_type="application/pdf"),
+        "comment": "按跟单员岗位要求重写了求职意向，补充了实习经历。",
+        "revises": str(current.public_id) if current else "",
+    }
+
+
+def resubmitting(scene: Scene, target: str) -> dict[str, Any]:
+    current = scene.application(target, "draft")
+    return {"reason": "母亲住院，医药费负担重，申请临时困难补助。", "version": current.version if current else 1}
+
+
+def withdrawing_the_application(scene: Scene, target: str) -> dict[str, Any]:
+    current = scene.application(target, "submitted")
+    return {"comment": "家里情况好转，不再需要补助。", "version": current.version if current else 1}
+
+
+def confirming(scene: Scene, target: str) -> dict[str, Any]:
+    return {"answer": "confirm", "note": ""}
+
+
+def every_student_of_the_list(scene: Scene, target: str) -> dict[str, Any]:
+    return {"all": "1", "next": ""}
+
+
+def making_an_account(scene: Scene, target: str) -> dict[str, Any]:
+    return {"students": [str(scene.student_id(target))], "next": ""}
+
+
+def the_student_for_a_type_of_their_school(persona: str, target: str) -> str:
+    """The portal's subsidy form: the student themself, for a type of their own school (a target of the school stands
+    for the school's type); 404 for everyone else, staff included."""
+    return OK if persona == "student_user" and target in ("own", "classmate", "dept2_student") else "404"
+
+
+def who_logs_or_the_student_sent_home(persona: str, target: str) -> str:
+    """POST a helper's résumé revision: as "log" (404 outside the view, 403 for view-only staff), except that the
+    student themself is sent to their own résumé page (a redirect)."""
+    if target not in SEES[persona]:
+        return "404"
+    return OK if persona in MAY["log"] or persona == "student_user" else "403"
+
+
+# Whose accounts the account batch of a target's school holds.
+BATCH_HOLDS = {
+    "own": {"classmate", "dept2_student"},
+    "classmate": {"classmate", "dept2_student"},
+    "dept2_student": {"classmate", "dept2_student"},
+    "other_school_student": {"other_school_student"},
+    GUESSED: set(),
+}
+
+
+def a_batch_holding_their_students(persona: str, target: str) -> str:
+    """A batch of student accounts: 403 for whoever may make accounts nowhere (the same for every id), then 404
+    unless the batch holds an account of a student the persona may make accounts for."""
+    if persona not in MAY["create"]:
+        return "403"
+    return OK if BATCH_HOLDS[target] & SEES[persona] else "404"
+
+
 ROUTES: dict[str, Route] = {
     r.key: r
     for r in (
@@ -1429,6 +1530,77 @@ ROUTES: dict[str, Route] = {
             expect=a_unit_to_report_on,
             variant="?unit",
         ),
+        # The student portal: the student's own pages (refused="404": a staff member has no student record).
+        Route("portal:home", "self", refused="404"),
+        Route("portal:recommendations", "self", refused="404"),
+        Route("portal:answer", "self", recommendation, method="post", body=answering, refused="404"),
+        Route("portal:resume", "self", refused="404"),
+        Route("portal:resume", "self", method="post", body=a_resume, refused="404", variant="POST"),
+        Route("portal:resume_file", "view", resume_version),
+        Route("portal:subsidies", "self", refused="404"),
+        Route("portal:apply", "self", subsidy_type, expect=the_student_for_a_type_of_their_school),
+        Route(
+            "portal:apply",
+            "self",
+            subsidy_type,
+            method="post",
+            body=applying_form,
+            expect=the_student_for_a_type_of_their_school,
+            variant="POST",
+        ),
+        Route("portal:application", "self", application("objected"), refused="404"),
+        Route("portal:submit", "self", application("draft"), method="post", body=resubmitting, refused="404"),
+        Route(
+            "portal:withdraw",
+            "self",
+            application("submitted"),
+            method="post",
+            body=withdrawing_the_application,
+            refused="404",
+        ),
+        Route("portal:destination", "self", refused="404"),
+        Route("portal:destination", "self", method="post", body=confirming, refused="404", variant="POST"),
+        Route("portal:data", "self", refused="404"),
+        Route("portal:withdraw_consent", "self", consent, method="post", body=withdrawing, refused="404"),
+        # The helper's résumé page for a student: seen by whoever sees the student (the student themself is sent to
+        # their own page), a revision uploaded by those who log help.
+        Route("portal:staff_resume", "view", student),
+        Route(
+            "portal:staff_resume",
+            "log",
+            student,
+            method="post",
+            body=a_revision,
+            expect=who_logs_or_the_student_sent_home,
+            variant="POST",
+        ),
+        # Student accounts: for those who may make them (403 for everyone else, whatever the id). Every target has
+        # an account already (furnished), so an allowed request to make one ends as "already had an account,
+        # skipped" (a redirect); the permission checks all come before that.
+        Route("student_accounts:batches", "create"),
+        Route("student_accounts:create", "create"),
+        Route("student_accounts:create", "create", method="post", body=every_student_of_the_list, variant="POST all"),
+        Route(
+            "student_accounts:create",
+            "create",
+            elsewhere,
+            method="post",
+            body=making_an_account,
+            gate_first=True,
+            variant="POST students",
+        ),
+        Route("student_accounts:batch", "create", account_batch, expect=a_batch_holding_their_students),
+        Route("student_accounts:batch_xlsx", "create", account_batch, expect=a_batch_holding_their_students),
+        Route(
+            "student_accounts:batch_renew",
+            "create",
+            account_batch,
+            method="post",
+            expect=a_batch_holding_their_students,
+        ),
+        # Follow-ups after leaving: the graduates due one, for every staff member; the link e-mailed by those who log.
+        Route("followup:due", "staff"),
+        Route("followup:send", "log", student, method="post"),
         # --- API (session login) -----------------------------------------------------------------------------
         Route("api:students_list", "view"),
         filtered("api:students_list", in_department, "?department"),
@@ -1777,6 +1949,7 @@ ROUTES: dict[str, Route] = {
 
 # Routes the matrix does not cover, and why.
 PUBLIC_CASES = "public: published and consented content only"  # see test_the_public_pages_show_no_secret
+ONE_TIME_LINK = "public: a one-time link is the credential"  # see test_an_unknown_or_garbled_link_opens_nothing
 EXEMPT_PREFIXES = ("admin:", "admin/")  # Django's admin (named and unnamed patterns): its own staff checks
 EXEMPT = {
     "healthz": "public health check, no data",
@@ -1786,6 +1959,8 @@ EXEMPT = {
     "password_reset_complete": "accounts",
     "api:openapi-json": "the API's schema", "api:openapi-view": "the API's docs", "api:api-root": "the API's docs",
     "showcase:public_list": PUBLIC_CASES, "showcase:public_detail": PUBLIC_CASES, "showcase:public_photo": PUBLIC_CASES,
+    "student_accounts:first_login_link": ONE_TIME_LINK, "student_accounts:first_login": ONE_TIME_LINK,
+    "followup:link": ONE_TIME_LINK, "followup:answer": ONE_TIME_LINK, "followup:thanks": ONE_TIME_LINK,
 }  # fmt: skip
 
 # Cells known to be wrong today: (route key, persona, target) → why. Each runs as a strict xfail of its own and is
@@ -1866,6 +2041,7 @@ def told_secrets(scene: Scene, route: Route, persona: str, text: str) -> list[st
     for key in SEES[persona]:
         for secret, value in scene.secrets[key].items():
             may = persona in MAY[SECRETS[secret]] and REVEALS.get(secret, route.name) == route.name
+            may = may or secret in OWN_SECRETS.get((route.name, persona), set())
             if value and value in text and not may:
                 told.append(f"{secret} of {key}")
     return told
@@ -2030,6 +2206,20 @@ def test_another_schools_subsidy_type_or_track_is_404_under_this_students_path(
     assert not wrong, "\n".join(wrong)
 
 
+def what_no_public_page_shows(scene: Scene, *, people: bool = True) -> dict[str, str]:
+    """Every target's secrets (family situation, internal notes, ID number) and, with `people`, their student
+    numbers and full names: what → the text."""
+    forbidden = {
+        f"{secret} of {key}": value for key in STUDENTS for secret, value in scene.secrets[key].items() if value
+    }
+    for key in STUDENTS if people else ():
+        target = scene.student(key)
+        assert target is not None
+        forbidden[f"student number of {key}"] = target.student_number
+        forbidden[f"full name of {key}"] = target.name
+    return forbidden
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_the_public_pages_show_no_secret(scene: Scene, db: None, language: str, settings: Any) -> None:
     """The exempt public pages, asked anonymously: each target's published case is there with what the consent
@@ -2037,14 +2227,7 @@ def test_the_public_pages_show_no_secret(scene: Scene, db: None, language: str, 
     situation, internal notes, the ID number), a student number or a full name; a case not yet published is not."""
     client = Client()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    forbidden = {
-        f"{secret} of {key}": value for key in STUDENTS for secret, value in scene.secrets[key].items() if value
-    }
-    for key in STUDENTS:
-        target = scene.student(key)
-        assert target is not None
-        forbidden[f"student number of {key}"] = target.student_number
-        forbidden[f"full name of {key}"] = target.name
+    forbidden = what_no_public_page_shows(scene)
     wrong: list[str] = []
 
     def check_text(where: str, response: Any) -> str:
@@ -2078,4 +2261,96 @@ def test_the_public_pages_show_no_secret(scene: Scene, db: None, language: str, 
                 if response.status_code != 404:
                     wrong.append(f"{name} of the {state} case of {key}: {describe(response)}")
                 close_quietly(response)
+    assert not wrong, "\n".join(wrong)
+
+
+# The public one-time-link pages (exempt above): the link's address moves its token into the session and sends the
+# browser on to the form, which answers for that link alone.
+LINK_FORMS = {"student_accounts:first_login_link": "student_accounts:first_login", "followup:link": "followup:answer"}
+LINK_BODIES = {
+    "student_accounts:first_login": {
+        "new_password1": "Zhuxue-2024-xin",
+        "new_password2": "Zhuxue-2024-xin",
+        "email": "",
+    },
+    "followup:answer": {"status": "still_employed", "notes": "在石家庄一家纺织企业做跟单员，已转正。"},
+}
+NOT_VALID = "This link is not valid. Check that it was copied whole."
+
+
+def real_links(scene: Scene) -> dict[str, tuple[str, str]]:
+    """A link page → (the purpose of its tokens, a real open token): `classmate`'s furnished first-login link, and a
+    follow-up link the helper e-mails `own` now."""
+    classmate = scene.student("classmate")
+    assert classmate is not None
+    first_login = AccountLink.objects.get(user=classmate.user_id, used_at=None, purpose=LinkPurpose.FIRST_LOGIN)
+    token = first_login_token(first_login)
+    assert token is not None
+    own = scene.student("own")
+    assert own is not None
+    follow_up = send_follow_up_link(actor=scene.user("helper"), student=own, now=timezone.now())
+    return {
+        "student_accounts:first_login_link": (LinkPurpose.FIRST_LOGIN, token),
+        "followup:link": (FOLLOW_UP_PURPOSE, make_token(purpose=FOLLOW_UP_PURPOSE, public_id=follow_up.public_id)),
+    }
+
+
+def a_token(links: dict[str, tuple[str, str]], name: str, kind: str) -> str:
+    purpose, real = links[name]
+    if kind == "garbled":
+        return "not-a-token"
+    if kind == "altered":  # one character changed: still well-formed, matches nothing
+        return ("B" if real[0] == "A" else "A") + real[1:]
+    if kind == "unknown":  # well-formed and signed, for a link that was never made
+        return make_token(purpose=purpose, public_id=uuid.uuid4())
+    (other,) = (token for page, (_purpose, token) in links.items() if page != name)
+    return other  # a real token of the other kind of link
+
+
+@pytest.mark.parametrize("kind", ["garbled", "altered", "unknown", "of the other kind"])
+@pytest.mark.parametrize("name", LINK_FORMS)
+def test_an_unknown_or_garbled_link_opens_nothing(scene: Scene, db: None, name: str, kind: str) -> None:
+    """A token that is not an open link of this kind: the address still moves it into the session (the documented
+    redirect), then the form answers 404 with "not valid", to GET and to a filled-in POST alike, writes nothing and
+    shows no secret, student number or name of any target. The real token opens the form (so the check can fail)."""
+    links = real_links(scene)
+    form, forbidden = LINK_FORMS[name], what_no_public_page_shows(scene)
+    follow_ups = FollowUp.objects.count()
+    wrong: list[str] = []
+
+    def check_text(where: str, response: Any, shown: dict[str, str]) -> None:
+        text = text_of(response)
+        wrong.extend(f"{where} shows the {what}" for what, value in shown.items() if value in text)
+
+    client = Client()
+    response = send(client, name=name, method="get", args=[a_token(links, name, kind)])
+    if response.status_code != 302 or response["Location"] != reverse(form):
+        wrong.append(f"{name} with a {kind} token: {describe(response)}")
+    for method in ("get", "post"):
+        body = LINK_BODIES[form] if method == "post" else None
+        response = send(client, name=form, method=method, args=[], body=body)
+        if response.status_code != 404 or NOT_VALID not in text_of(response):
+            wrong.append(f"{method.upper()} {form} after a {kind} token: {describe(response)}")
+        check_text(f"{method.upper()} {form} after a {kind} token", response, forbidden)
+    response = send(Client(), name=form, method="get", args=[])
+    if response.status_code != 404:
+        wrong.append(f"{form} without any link: {describe(response)}")
+    if AccountLink.objects.exclude(used_at=None).exists() or FollowUpLink.objects.exclude(used_at=None).exists():
+        wrong.append("a link was used up")
+    if FollowUp.objects.count() != follow_ups:
+        wrong.append("a follow-up was recorded")
+    classmate = scene.student("classmate")
+    assert classmate is not None and classmate.user is not None
+    if classmate.user.has_usable_password():
+        wrong.append("a password was set")
+    real = Client()
+    send(real, name=name, method="get", args=[links[name][1]])
+    response = send(real, name=form, method="get", args=[])
+    if response.status_code != 200:
+        wrong.append(f"{form} with the real token: {describe(response)}")
+    check_text(f"{form} with the real token", response, what_no_public_page_shows(scene, people=False))
+    thanks = send(Client(), name="followup:thanks", method="get", args=[])
+    if thanks.status_code != 200:
+        wrong.append(f"followup:thanks: {describe(thanks)}")
+    check_text("followup:thanks", thanks, forbidden)
     assert not wrong, "\n".join(wrong)

@@ -499,11 +499,12 @@ def test_who_may_apply(world: World, types: dict[str, SubsidyType]) -> None:
             f"/students/{world.other_school_student.public_id}/subsidy-applications", data
         )
 
-    assert (student.status_code, principal.status_code) == (403, 403)
+    assert (student.status_code, principal.status_code) == (201, 403)  # the student applies for themself
+    assert student.json()["applied_by"]["name"] == world.student_user.full_name
     assert (stranger.status_code, outsider.status_code) == (404, 404)
     assert foreign_type.status_code == 422
     assert foreign_type.json()["errors"] == {"subsidy_type": ["There is no subsidy type with this id."]}
-    assert not Application.objects.exists()
+    assert list(Application.objects.values_list("applied_by", flat=True)) == [world.student_user.pk]
 
 
 def test_an_application_goes_through_every_step_to_payment(world: World, types: dict[str, SubsidyType]) -> None:

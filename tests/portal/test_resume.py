@@ -169,14 +169,17 @@ def test_the_helpers_revision_is_a_new_version_with_comments_and_counts_toward_t
     assert student.count('data-testid="resume-version"') == 2
 
 
-def test_a_word_revision_is_counted_and_kept_on_the_version(world: World) -> None:
-    revision = upload_resume(
-        actor=world.helper, student=world.own, file=upload("简历.docx", docx_bytes()), today=TODAY, comment="改了措辞"
-    )
+def test_a_revision_must_be_a_pdf_as_the_work_ledger_keeps_it_as_evidence(world: World) -> None:
+    with pytest.raises(ValidationError) as refused:
+        upload_resume(
+            actor=world.helper, student=world.own, file=upload("简历.docx", docx_bytes()), today=TODAY, comment="改措辞"
+        )
 
-    assert revision.file.name.endswith(".docx")
-    assert (revision.activity.kind, revision.activity.attachment.name) == (ActivityKind.RESUME_REVISION, "")
-    assert _meter(world) == 1
+    assert refused.value.message_dict == {
+        "file": ["Upload the revised résumé as a PDF: the work ledger keeps it as evidence."]
+    }
+    assert not ResumeVersion.objects.exists() and not Activity.objects.filter(kind="resume_revision").exists()
+    assert _meter(world) == 0
 
 
 def test_a_revision_without_a_comment_is_refused_and_nothing_is_written(  # type: ignore[no-untyped-def]
@@ -246,19 +249,26 @@ def test_revisions_logged_on_the_timeline_appear_unless_internal_or_corrected(  
     shown = revision("修改了求职意向一栏")
     revision("学生自信心不足，需多鼓励", internal=True)
     corrected = revision("初稿意见")
-    record_activity(
-        actor=world.helper,
-        student=world.own,
-        kind=ActivityKind.RESUME_REVISION,
-        occurred_on=dt.date(2024, 3, 9),
-        today=TODAY,
-        notes="更正：初稿意见（补充）",
-        corrects=corrected,
-    )  # fmt: skip  (no attachment: not a version)
+    correction = revision("更正后的修改意见", corrects=corrected)
 
     page = as_user(world.student_user).get(reverse("portal:resume")).content.decode()
 
-    assert page.count('data-testid="resume-version"') == 1
-    assert "修改了求职意向一栏" in page
+    assert page.count('data-testid="resume-version"') == 2
+    assert "修改了求职意向一栏" in page and "更正后的修改意见" in page
+    assert reverse("assistance:activity_attachment", args=[world.own.public_id, correction.public_id]) in page
     assert reverse("assistance:activity_attachment", args=[world.own.public_id, shown.public_id]) in page
     assert "学生自信心不足" not in page and "初稿意见" not in page
+
+
+def test_the_resume_page_reads_a_bounded_number_of_queries(  # type: ignore[no-untyped-def]
+    world: World, as_user, django_assert_max_num_queries
+) -> None:
+    for i in range(4):
+        mine = upload_resume(actor=world.student_user, student=world.own, file=upload(f"简历{i}.pdf"), today=TODAY)
+        upload_resume(actor=world.helper, student=world.own, file=upload("改.pdf"), today=TODAY, comment=f"第{i}次修改",
+                      revises=mine)  # fmt: skip
+    me = as_user(world.student_user)
+
+    with django_assert_max_num_queries(10):
+        page = me.get(reverse("portal:resume")).content.decode()
+    assert page.count('data-testid="resume-version"') == 8

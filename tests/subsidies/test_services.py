@@ -327,7 +327,7 @@ def test_nobody_outside_the_roles_moves_an_application(world: World, types: dict
         (world.other_leader, approve_by_department),  # another department
         (world.principal, approve_by_department),  # the school leader looks on
         (world.outsider, approve_by_department),  # the office of another school
-        (world.student_user, submit_application),
+        (world.student_user, approve_by_department),  # the student applies for themself, never approves
     ]:
         with pytest.raises(PermissionDenied):
             step(actor=actor, application=application, today=TODAY)
@@ -336,10 +336,19 @@ def test_nobody_outside_the_roles_moves_an_application(world: World, types: dict
     assert snapshot(application) == before
 
 
-def test_the_student_cannot_apply_for_themself_here(world: World, types: dict[str, SubsidyType]) -> None:
+def test_the_student_applies_for_themself_but_not_for_a_classmate(world: World, types: dict[str, SubsidyType]) -> None:
+    own = apply(world, types["job_search"], actor=world.student_user)
+    assert (own.student, own.applied_by, own.status) == (world.own, world.student_user, "draft")
     with pytest.raises(PermissionDenied):
-        apply(world, types["job_search"], actor=world.student_user)
-    assert not Application.objects.exists()
+        create_application(
+            actor=world.student_user,
+            student=world.classmate,
+            subsidy_type=types["job_search"],
+            amount=None,
+            reason="替同学申请",
+            today=TODAY,
+        )
+    assert Application.objects.count() == 1
 
 
 # --- Self-approval, and one person per level ----------------------------------------------------------------

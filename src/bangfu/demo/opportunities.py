@@ -615,8 +615,10 @@ class _Loader:
                     path = [(S.APPLIED, 1, 5), (S.INTERVIEWED, 5, 15), (S.DECLINED, 2, 7)]
                 elif r < 0.85:
                     path = [(S.APPLIED, 1, 5), (S.INTERVIEWED, 5, 15), (S.OFFER, 3, 10), (S.DECLINED, 2, 7)]
-                elif r < 0.92:
+                elif r < 0.89:
                     path = [(S.APPLIED, 1, 5)]  # no answer from the employer yet
+                elif r < 0.94:
+                    path = [(S.INTERESTED, 1, 4)]  # interested, not applied yet
                 else:
                     path = []  # nobody acted on it
                 self._walk(rec, path, until=min(today, settled - DAY) if settled else today)
@@ -624,9 +626,15 @@ class _Loader:
                 # and the position closed).
                 declined = max(settled, rec.steps[-1].on) + rng.randint(1, 5) * DAY if settled else today + DAY
                 deadline = rec.position.deadline
-                if rec.status == S.RECOMMENDED and deadline is not None and deadline + DAY <= min(declined, today):
+                if (
+                    rec.status in (S.RECOMMENDED, S.INTERESTED)
+                    and deadline is not None
+                    and deadline + DAY <= min(declined, today)
+                ):
                     rec.steps.append(_Step(S.EXPIRED, deadline + DAY))
-                elif rec.status in (S.RECOMMENDED, S.APPLIED, S.INTERVIEWED, S.OFFER) and declined <= today:
+                elif (
+                    rec.status in (S.RECOMMENDED, S.INTERESTED, S.APPLIED, S.INTERVIEWED, S.OFFER) and declined <= today
+                ):
                     rec.steps.append(_Step(S.DECLINED, declined, taken_instead))
 
     def work_study(self) -> None:

@@ -60,7 +60,7 @@ class VersionChoiceField(forms.ModelChoiceField):
 class RevisionForm(BootstrapForm):
     """The helper's revised version: what was revised is said in the comment."""
 
-    file = forms.FileField(label=_("Revised résumé"), help_text=_("PDF or Word (.docx)."))
+    file = forms.FileField(label=_("Revised résumé"), help_text=_("A PDF: the work ledger keeps it as evidence."))
     comment = forms.CharField(label=_("What you revised"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     revises = VersionChoiceField(
         label=_("Revises the version of"),

@@ -176,7 +176,7 @@ def resume_versions(student: Student) -> QuerySet[ResumeVersion]:
     return ResumeVersion.objects.filter(student=student).select_related("uploaded_by", "revises", "activity")
 
 
-def resume_entries(student: Student, *, viewer: User) -> list[ResumeEntry]:
+def resume_entries(student: Student) -> list[ResumeEntry]:
     """Every version, newest first. Revisions logged on the timeline with an attachment count as versions too;
     internal and corrected activities are not shown."""
     entries = [

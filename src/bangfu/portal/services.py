@@ -87,8 +87,8 @@ def upload_resume(
     comment: str = "",
     revises: ResumeVersion | None = None,
 ) -> ResumeVersion:
-    """A new version of the student's résumé: the student's own, or the helper's revision with a comment (also a
-    résumé-revision activity, with the file attached when it is a PDF, as the work ledger keeps evidence)."""
+    """A new version of the student's résumé: the student's own (PDF or Word), or the helper's revision with a
+    comment, which is also a résumé-revision activity with the file (a PDF) as its evidence."""
     staff = is_staff_revision(actor, student)
     if not staff and SELF not in student_roles(actor, student):
         raise PermissionDenied
@@ -101,9 +101,11 @@ def upload_resume(
         validate_resume(file)
     except ValidationError as e:
         raise ValidationError({"file": e.messages}) from None
+    if staff and resume_suffix(file) != PDF:
+        # The work ledger keeps the revised résumé as the activity's evidence, and evidence is a PDF.
+        raise ValidationError({"file": _("Upload the revised résumé as a PDF: the work ledger keeps it as evidence.")})
     version = ResumeVersion(student=student, uploaded_by=actor, comment=comment, revises=revises)
     if staff:
-        evidence = file if resume_suffix(file) == PDF else None
         activity = record_activity(
             actor=actor,
             student=student,
@@ -111,13 +113,10 @@ def upload_resume(
             occurred_on=today,
             today=today,
             notes=comment,
-            attachment=evidence,
+            attachment=file,
         )
         version.activity = activity
-        if evidence is not None:
-            version.file = activity.attachment.name  # one stored file for the activity and the version
-        else:
-            version.file = file
+        version.file = activity.attachment.name  # one stored file for the activity and the version
     else:
         version.file = file
     version.save()

@@ -225,7 +225,7 @@ def resume(request: AuthedRequest) -> HttpResponse:
         "tab": "resume",
         "student": student,
         "form": form,
-        "entries": queries.resume_entries(student, viewer=request.user),
+        "entries": queries.resume_entries(student),
     }
     return _render(request, "portal/resume.html", context)
 
@@ -271,7 +271,7 @@ def staff_resume(request: AuthedRequest, student_id: uuid.UUID) -> HttpResponse:
         "student": student,
         "for_staff": True,
         "form": form if can_upload else None,
-        "entries": queries.resume_entries(student, viewer=user),
+        "entries": queries.resume_entries(student),
     }
     return _render(request, "portal/staff_resume.html", context)
 

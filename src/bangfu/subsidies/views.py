@@ -555,7 +555,7 @@ def apply(request: AuthedRequest, student_id: uuid.UUID, type_id: uuid.UUID) -> 
                         description=data.get("receipt_description", ""),
                     )
                 if request.POST.get("then") == "submit":
-                    services.submit_application(actor=user, application=application, today=today)
+                    application = services.submit_application(actor=user, application=application, today=today)
         except ValidationError as e:
             add_service_errors(form, e, aliases={"file": "receipt"})
         else:

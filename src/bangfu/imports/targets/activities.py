@@ -334,8 +334,13 @@ class ActivitiesTarget(Target):
                 "public_id", "id"
             ),
         )
-        bulk.insert_history(
-            Activity, plan.rows, history_type="+", user_id=run.actor.pk, reason=run.change_reason, when=run.now
+        bulk.copy_history(
+            Activity,
+            [row["id"] for row in plan.rows],
+            history_type="+",
+            user_id=run.actor.pk,
+            reason=run.change_reason,
+            when=run.now,
         )
         run.progress_students = {r["student_id"] for r in plan.rows}
         run.tick("writing", len(plan.rows), len(plan.rows))
