@@ -10,6 +10,7 @@ from django.utils import translation
 
 from bangfu.assistance.services import assign_helper
 from bangfu.organisation.models import OrgUnit, Role, User
+from bangfu.outcomes.codes import install_national_codes
 from bangfu.students.models import Student
 from bangfu.students.services import join_ledger
 from tests.factories import PASSWORD, make_school, make_staff, make_student, system_user
@@ -47,6 +48,15 @@ def english_by_default(request: pytest.FixtureRequest, settings) -> object:  # t
     settings.LANGUAGE_CODE = language
     with translation.override(language):
         yield
+
+
+@pytest.fixture(autouse=True)
+def national_destination_codes(request: pytest.FixtureRequest) -> None:
+    """A test that commits (a live server, `transactional_db`) gets a database flushed by the one before it: put
+    back the destination code list that a migration installs."""
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")
+        install_national_codes()
 
 
 @pytest.fixture

@@ -206,6 +206,7 @@ def _is_note(cells: list[Any]) -> bool:
 
 def _sheet(job: ImportJob) -> readers.Sheet:
     kept = getattr(job, "_sheet", None)  # read by `create_job` in this process (the command line)
+    job._sheet = None  # type: ignore[attr-defined]  # used once: the rows are read from it
     if kept is not None and kept.name == job.sheet_name:
         return kept
     with job.file.open("rb") as stream:
@@ -354,14 +355,16 @@ def _execute(job: ImportJob, actor: User, today: dt.date) -> ImportJob:
     try:
         channel.tick("reading", 0, 1)
         rows = _rows(job)
+        total = len(rows)
         parsed = target.parse(run, rows)
+        del rows  # the records hold what is needed: a 100,000-row file's cells are a few hundred MB
         if run.problems and not skip_invalid:
             target.plan(run, parsed)  # so the job lists the database's objections too
-            _record(job, target, run, len(rows))
+            _record(job, target, run, total)
             return _refused(job)
         with transaction.atomic(), bulk.large_cache():
             plan = target.plan(run, parsed)
-            _record(job, target, run, len(rows))
+            _record(job, target, run, total)
             if run.problems and not skip_invalid:
                 raise _Refused
             target.write(run, plan)
