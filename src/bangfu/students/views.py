@@ -457,6 +457,6 @@ def ledger(request: AuthedRequest) -> HttpResponse:
 
 @require_GET
 def me(request: AuthedRequest) -> HttpResponse:
-    """"My record" is the student portal's home now; the old address keeps working (404 for non-students)."""
+    """ "My record" is the student portal's home now; the old address keeps working (404 for non-students)."""
     queries.own_student_record(request.user)
     return redirect("portal:home")
