@@ -364,3 +364,17 @@ def test_destinations_are_history_and_show_a_cohort_clearing_to_zero(demo):
         assert f.status in group.get(d.code.group, ("unemployed",))
         if f.status == "unemployed":
             assert d.code.code == "70"
+
+
+def test_the_school_starts_with_its_default_subsidies_budgets_tracks_and_case_types(demo):
+    from bangfu.showcase.models import CaseType
+    from bangfu.subsidies.models import Budget, SubsidyType
+    from bangfu.tracks.models import TrackType
+
+    school = OrgUnit.objects.get(kind=UnitKind.SCHOOL)
+    codes = set(SubsidyType.objects.filter(school=school).values_list("code", flat=True))
+    assert codes == {"national_grant", "hardship_subsidy", "job_search", "medical_exam", "travel"}
+    budgets = Budget.objects.filter(subsidy_type__school=school, year=AUTUMN.year)
+    assert budgets.count() == 5 and all(b.amount == b.subsidy_type.amount * 60 for b in budgets)
+    assert TrackType.objects.filter(school=school).count() == 6
+    assert CaseType.objects.filter(school=school).count() == 6

@@ -563,6 +563,20 @@ class _Builder:
 
         self.opportunity_summary = load(self)
 
+    def school_settings(self) -> None:
+        """The school's subsidy types with this year's budgets, its promotion tracks and its case types: the
+        defaults, so the office can demonstrate each workflow at once."""
+        from bangfu.showcase.services import install_default_types as install_case_types
+        from bangfu.subsidies.services import install_default_types as install_subsidy_types
+        from bangfu.subsidies.services import set_budget
+        from bangfu.tracks.services import install_default_tracks
+
+        office = self.s.office[0]
+        for subsidy_type in install_subsidy_types(actor=office, school=self.school):
+            set_budget(actor=office, subsidy_type=subsidy_type, year=self.today.year, amount=subsidy_type.amount * 60)
+        install_default_tracks(actor=office, school=self.school)
+        install_case_types(actor=office, school=self.school)
+
     def progress(self) -> None:
         rebuild_progress(today=self.today, students=Student.objects.filter(school=self.school))
 
@@ -633,6 +647,7 @@ def build_demo(*, students: int = 3000, today: dt.date | None = None, seed: int 
         builder.ledger()
         builder.activities()
         builder.opportunities()
+        builder.school_settings()
         builder.progress()
         builder.student_login()
         # Argon2 is slow on purpose, so only the named logins get a password, and they share one hash
