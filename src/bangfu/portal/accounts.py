@@ -117,7 +117,7 @@ def create_student_accounts(
         require_student_perm(actor, Perm.CREATE_STUDENT, student)
     # Read the rows again under the write lock: an account made meanwhile is skipped, not made twice.
     current = list(
-        Student.objects.select_for_update()
+        Student.objects.select_for_update(of=("self",))
         .select_related("school", "class_unit")
         .filter(pk__in=wanted)
         .order_by("class_unit__path", "student_number")
@@ -262,7 +262,7 @@ def open_first_login_link(*, token: str, now: dt.datetime, lock: bool = False) -
     if is_well_formed(token):
         links = AccountLink.objects.select_related("user")
         if lock:
-            links = links.select_for_update()
+            links = links.select_for_update(of=("self",))
         link = links.filter(token_hash=token_hash(token), purpose=LinkPurpose.FIRST_LOGIN).first()
     if link is not None and not link.user.is_active:
         link = None
@@ -331,7 +331,7 @@ def send_follow_up_link(
     """E-mail the graduate a one-time link to a short follow-up form; their answer is recorded as the actor's
     follow-up. Refused before graduation, without an e-mail address, or while an earlier link is still open."""
     require_student_perm(actor, Perm.LOG_ACTIVITY, student)
-    current = Student.objects.select_for_update().select_related("user").get(pk=student.pk)
+    current = Student.objects.select_for_update(of=("self",)).select_related("user").get(pk=student.pk)
     today = timezone.localdate(now)
     if today <= current.expected_graduation:
         raise ValidationError(
@@ -419,7 +419,7 @@ def open_follow_up_link(*, token: str, now: dt.datetime, lock: bool = False) -> 
     if is_well_formed(token):
         links = FollowUpLink.objects.select_related("student", "sent_by")
         if lock:
-            links = links.select_for_update()
+            links = links.select_for_update(of=("self",))
         link = links.filter(token_hash=token_hash(token)).first()
     _check_open(
         link,
