@@ -223,5 +223,21 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # The address that links in reminder e-mails point to.
 SITE_URL = os.environ.get("BANGFU_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# A shared cache (Redis when REDIS_URL is set, as in production with several app processes) holds the rate-limit
+# counters; one process in development keeps them in memory.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Data retention: graduates whose follow-up period ended more than this many years ago are anonymised by
+# `bangfu anonymise_expired`; access-log rows older than this many days are deleted by the daily job (at least 183).
+RETENTION_YEARS = int(os.environ.get("BANGFU_RETENTION_YEARS", "5"))
+ACCESS_LOG_RETENTION_DAYS = max(183, int(os.environ.get("BANGFU_ACCESS_LOG_RETENTION_DAYS", "365")))
+
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 NINJA_PAGINATION_PER_PAGE = 50
