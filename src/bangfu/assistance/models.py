@@ -24,6 +24,7 @@ class HelperAssignment(models.Model):
         on_delete=models.PROTECT,
         related_name="assignments",
         verbose_name=_("helper"),
+        db_index=False,  # the (helper, ended_on) index below serves every look-up by helper
     )
     is_primary = models.BooleanField(default=True)
     started_on = models.DateField(_("start"))
@@ -34,7 +35,7 @@ class HelperAssignment(models.Model):
     end_reason = models.CharField(_("reason for ending"), max_length=300, blank=True)
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField(default=1, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=["public_id", "assigned_by", "helper"])
 
     objects = HelperAssignmentQuerySet.as_manager()
 

@@ -199,6 +199,17 @@ def set_mapping(
 # --- reading the rows -----------------------------------------------------------------------------------------
 
 
+def _filled_up_to_two(values: Any) -> int:
+    """How many cells are not blank, counting no further than two (most rows stop at their second cell)."""
+    filled = 0
+    for value in values:
+        if value is not None and value != "" and not (value.__class__ is str and value.isspace()):
+            filled += 1
+            if filled == 2:
+                break
+    return filled
+
+
 def _is_note(cells: list[Any]) -> bool:
     filled = [c for c in cells if not blank(c)]
     return len(filled) == 1 and text(filled[0]).startswith(_NOTE_WORDS)
@@ -225,7 +236,7 @@ def _rows(job: ImportJob) -> list[Row]:
         raw = sheet.rows[index]
         width = len(raw)
         cells = {k: (raw[c] if c < width else None) for k, c in items}
-        filled = sum(1 for v in cells.values() if not blank(v))
+        filled = _filled_up_to_two(cells.values())
         if filled == 0 or (filled == 1 and _is_note(raw)):
             continue
         if (
