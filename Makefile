@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-postgres test-browser lint format migrations-check deploy-check messages bench ci clean
+.PHONY: install run serve test test-postgres test-load load test-browser lint format migrations-check deploy-check messages bench bench-province ci clean
 
 $(BIN)/bangfu: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,23 @@ run: install
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/bangfu runserver $(HOST):$(PORT)
 
+# The production server (docs/deploy.md): gunicorn with deploy/gunicorn.conf.py, WEB_CONCURRENCY workers
+# (default 2) on HOST:PORT. Run `bangfu migrate` and `bangfu collectstatic` first, as the deploy steps do.
+serve: install
+	HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} exec $(BIN)/gunicorn --config deploy/gunicorn.conf.py
+
 test: install
-	$(BIN)/pytest -n 2 -m "not browser"
+	$(BIN)/pytest -n 2 -m "not browser and not load"
 
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bangfu} $(BIN)/pytest -n 2 -m "not browser"
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bangfu} $(BIN)/pytest -n 2 -m "not browser and not load"
+
+# The load test in its short form (bench/load/README.md); `bench/load/run.py` alone steps up the crowd.
+test-load: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bangfu} $(BIN)/pytest tests/load -m load
+
+load: install
+	$(BIN)/python bench/load/run.py
 
 test-browser: install
 	$(BIN)/pytest -m browser
@@ -58,11 +70,17 @@ deploy-check: install
 messages: install
 	cd src/bangfu && ../../$(BIN)/bangfu compilemessages
 
-# University-scale benchmark (bench/README.md): builds var/bench/ once (`generate.py --fresh` rebuilds), then times.
+# University-scale benchmark (docs/benchmarks.md): builds var/bench/ once (`generate.py --fresh` rebuilds), then
+# times every scenario on SQLite against its naive baseline (a few minutes).
 bench: install
 	$(BIN)/python bench/generate.py
-	$(BIN)/python bench/run.py
-	$(BIN)/python bench/placement.py
+	$(BIN)/python bench/scenarios.py
+
+# Province scale on PostgreSQL (DATABASE_URL, default bangfu_province): builds the province once (about an hour on
+# 2 cores; SCALE=0.01 for a hundredth of it), then times the same scenarios.
+bench-province: install
+	$(BIN)/python bench/province.py generate --reuse --scale $${SCALE:-1}
+	$(BIN)/python bench/province.py run
 
 ci:
 	bash .ci/run

@@ -45,9 +45,12 @@ def remove_data_set(var_dir: Path) -> None:
         (var_dir / name).unlink(missing_ok=True)
 
 
-def setup_django(var_dir: Path) -> None:
-    """Configure the bench process for the SQLite data set in `var_dir`, then start Django."""
-    if os.environ.pop("DATABASE_URL", ""):
+def setup_django(var_dir: Path, database_url: str = "") -> None:
+    """Configure the bench process for the SQLite data set in `var_dir` (or, given `database_url`, for that
+    PostgreSQL database, with keys and media in `var_dir`), then start Django."""
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    elif os.environ.pop("DATABASE_URL", ""):
         print("note: DATABASE_URL is ignored; the university-scale bench runs on SQLite in", var_dir)
     var_dir.mkdir(parents=True, exist_ok=True)
     os.environ["BANGFU_VAR_DIR"] = str(var_dir)

@@ -206,6 +206,147 @@ class Helped:
     weight: float = 1.0
 
 
+# The activity fields `activity_rows` fills, in the order of its rows.
+ACTIVITY_FIELDS = (
+    "id",
+    "public_id",
+    "student",
+    "helper",
+    "kind",
+    "occurred_on",
+    "stage",
+    "notes",
+    "internal",
+    "attachment",
+    "event_name",
+    "employer_name",
+    "position_title",
+    "fits_student",
+    "response",
+    "effective",
+    "corrects",
+    "voided",
+    "created_by",
+    "created_at",
+    "version",
+)
+
+
+@dataclass
+class Corrections:
+    n: int = 0
+
+
+def activity_rows(
+    rng: random.Random,
+    helped: Sequence[Helped],
+    versions: Any,
+    target: int,
+    *,
+    first_id: int = 1,
+    counter: Corrections | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Every activity of `helped` as a row of database values (the columns of `ACTIVITY_FIELDS`), student by
+    student, each student's in date order, numbered from `first_id`; `target` shared by the plans' weights.
+
+    This loop runs millions of times, hence the plain `random()` arithmetic instead of `choices`/`randrange`.
+    """
+    from bangfu.assistance.rules import is_effective, stage_on
+
+    random_ = rng.random
+    counter = counter if counter is not None else Corrections()
+    counts = allocate(target, [p.weight for p in helped])
+    kinds = {stage: weighted(pairs) for stage, pairs in KINDS_BY_STAGE.items()}
+    responses, response_cum = weighted(RESPONSES)
+
+    def pick(names: list[str], cum: list[int]) -> str:
+        return names[bisect.bisect_right(cum, random_() * cum[-1])]
+
+    stage_cache: dict[tuple[Any, dt.date], str] = {}
+    rules_cache: dict[dt.date, Any] = {}
+    one_day = dt.timedelta(days=1)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(" ", "seconds")
+    next_id = itertools.count(first_id)
+    for plan, count in zip(helped, counts, strict=True):
+        span = (plan.end - plan.start).days + 1
+        if count == 0 or span <= 0:
+            continue
+        days = []
+        for _ in range(count):
+            day = plan.start + int(random_() * span) * one_day
+            weekday = day.weekday()
+            if weekday >= 5 and random_() < 0.8:  # most help happens on working days
+                friday = day - (weekday - 4) * one_day
+                day = friday if friday >= plan.start else day
+            days.append(day)
+        days.sort()
+        for day in days:
+            rules = rules_cache.get(day)
+            if rules is None:
+                rules = rules_cache[day] = versions.on(day)
+            stage = stage_cache.get((plan.timeline, day))
+            if stage is None:
+                stage = stage_cache[plan.timeline, day] = str(stage_on(plan.timeline, day, rules))
+            kind = pick(*kinds.get(stage, kinds["after_leaving"]))
+            event = employer = position = response = attachment = ""
+            fits = effective = False
+            if kind == "event_together":
+                event = EVENTS[int(random_() * len(EVENTS))].format(
+                    year=day.year, season="春季" if day.month < 7 else "秋季"
+                )
+            elif kind == "job_recommendation":
+                employer = EMPLOYERS[int(random_() * len(EMPLOYERS))]
+                positions = POSITIONS.get(plan.dept_code, ("储备干部",))
+                position = positions[int(random_() * len(positions))]
+                fits = random_() < 0.75
+                response = pick(responses, response_cum)
+                effective = is_effective(kind=kind, fits_student=fits, response=response, rules=rules)
+            elif kind == "resume_revision":
+                attachment = RESUME_FILE
+            helper = plan.helper_id
+            if plan.handed_over_on is not None and day < plan.handed_over_on:
+                helper = plan.earlier_helper_id
+            # Logged between 08:00 and 21:00 Beijing time, i.e. 00:00-13:00 UTC the same day.
+            minute = int(random_() * 780)
+            day_text = day.isoformat()
+            notes = NOTES[kind]
+            row = [
+                next(next_id),
+                uuid_hex(rng),
+                plan.student_id,
+                helper,
+                kind,
+                day_text,
+                stage,
+                notes[int(random_() * len(notes))],
+                kind == "psychological_guidance",
+                attachment,
+                event,
+                employer,
+                position,
+                fits,
+                response,
+                effective,
+                None,
+                False,
+                helper,
+                min(f"{day_text} {minute // 60:02d}:{minute % 60:02d}:00", now),
+                1,
+            ]
+            if random_() < 0.002:
+                # Recorded wrongly, corrected a few days later: the original is voided, the correction counts.
+                counter.n += 1
+                row[17] = True
+                yield tuple(row)
+                fixed = list(row)
+                fixed[0], fixed[1], fixed[16], fixed[17] = next(next_id), uuid_hex(rng), row[0], False
+                fixed[7] = "更正：" + row[7]
+                fixed[19] = min(f"{day + rng.randint(1, 5) * one_day} {minute // 60:02d}:{minute % 60:02d}:00", now)
+                yield tuple(fixed)
+            else:
+                yield tuple(row)
+
+
 class Generator:
     def __init__(self, *, students: int, activities: int, ledger_share: float, per_helper: int, today: dt.date):
         self.total = students
@@ -627,29 +768,7 @@ class Generator:
     def activity_columns(self) -> list[str]:
         from bangfu.assistance.models import Activity
 
-        names = [
-            "id",
-            "public_id",
-            "student",
-            "helper",
-            "kind",
-            "occurred_on",
-            "stage",
-            "notes",
-            "internal",
-            "attachment",
-            "event_name",
-            "employer_name",
-            "position_title",
-            "fits_student",
-            "response",
-            "effective",
-            "corrects",
-            "voided",
-            "created_by",
-            "created_at",
-            "version",
-        ]
+        names = ACTIVITY_FIELDS
         fields = {f.name: f for f in Activity._meta.concrete_fields}
         missing = [n for n, f in fields.items() if n not in names and not f.null]
         if missing:
@@ -657,105 +776,10 @@ class Generator:
         return [fields[n].column for n in names]
 
     def activity_rows(self) -> Iterator[tuple[Any, ...]]:
-        """Every activity as a row of database values, student by student, each student's in date order.
-
-        This loop runs a million times, hence the plain `random()` arithmetic instead of `choices`/`randrange`.
-        """
-        from bangfu.assistance.rules import is_effective, stage_on
-
-        rng, versions = self.rng, self.versions
-        random_ = rng.random
-        counts = allocate(self.activity_target, [p.weight for p in self.helped])
-        kinds = {stage: weighted(pairs) for stage, pairs in KINDS_BY_STAGE.items()}
-        responses, response_cum = weighted(RESPONSES)
-
-        def pick(names: list[str], cum: list[int]) -> str:
-            return names[bisect.bisect_right(cum, random_() * cum[-1])]
-
-        stage_cache: dict[tuple[Any, dt.date], str] = {}
-        rules_cache: dict[dt.date, Any] = {}
-        one_day = dt.timedelta(days=1)
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(" ", "seconds")
-        next_id = itertools.count(1)
-        self.corrections = 0
-        for plan, count in zip(self.helped, counts, strict=True):
-            span = (plan.end - plan.start).days + 1
-            if count == 0 or span <= 0:
-                continue
-            days = []
-            for _ in range(count):
-                day = plan.start + int(random_() * span) * one_day
-                weekday = day.weekday()
-                if weekday >= 5 and random_() < 0.8:  # most help happens on working days
-                    friday = day - (weekday - 4) * one_day
-                    day = friday if friday >= plan.start else day
-                days.append(day)
-            days.sort()
-            for day in days:
-                rules = rules_cache.get(day)
-                if rules is None:
-                    rules = rules_cache[day] = versions.on(day)
-                stage = stage_cache.get((plan.timeline, day))
-                if stage is None:
-                    stage = stage_cache[plan.timeline, day] = str(stage_on(plan.timeline, day, rules))
-                kind = pick(*kinds.get(stage, kinds["after_leaving"]))
-                event = employer = position = response = attachment = ""
-                fits = effective = False
-                if kind == "event_together":
-                    event = EVENTS[int(random_() * len(EVENTS))].format(
-                        year=day.year, season="春季" if day.month < 7 else "秋季"
-                    )
-                elif kind == "job_recommendation":
-                    employer = EMPLOYERS[int(random_() * len(EMPLOYERS))]
-                    positions = POSITIONS.get(plan.dept_code, ("储备干部",))
-                    position = positions[int(random_() * len(positions))]
-                    fits = random_() < 0.75
-                    response = pick(responses, response_cum)
-                    effective = is_effective(kind=kind, fits_student=fits, response=response, rules=rules)
-                elif kind == "resume_revision":
-                    attachment = RESUME_FILE
-                helper = plan.helper_id
-                if plan.handed_over_on is not None and day < plan.handed_over_on:
-                    helper = plan.earlier_helper_id
-                # Logged between 08:00 and 21:00 Beijing time, i.e. 00:00-13:00 UTC the same day.
-                minute = int(random_() * 780)
-                day_text = day.isoformat()
-                notes = NOTES[kind]
-                row = [
-                    next(next_id),
-                    uuid_hex(rng),
-                    plan.student_id,
-                    helper,
-                    kind,
-                    day_text,
-                    stage,
-                    notes[int(random_() * len(notes))],
-                    kind == "psychological_guidance",
-                    attachment,
-                    event,
-                    employer,
-                    position,
-                    fits,
-                    response,
-                    effective,
-                    None,
-                    False,
-                    helper,
-                    min(f"{day_text} {minute // 60:02d}:{minute % 60:02d}:00", now),
-                    1,
-                ]
-                if random_() < 0.002:
-                    # Recorded wrongly, corrected a few days later: the original is voided, the correction counts.
-                    self.corrections += 1
-                    row[17] = True
-                    yield tuple(row)
-                    fixed = list(row)
-                    fixed[0], fixed[1], fixed[16], fixed[17] = next(next_id), uuid_hex(rng), row[0], False
-                    fixed[7] = "更正：" + row[7]
-                    fixed[19] = min(f"{day + rng.randint(1, 5) * one_day} {minute // 60:02d}:{minute % 60:02d}:00", now)
-                    yield tuple(fixed)
-                else:
-                    yield tuple(row)
+        """Every activity as a row of database values (see `activity_rows`); counts the corrections made."""
+        counter = Corrections()
+        yield from activity_rows(self.rng, self.helped, self.versions, self.activity_target, counter=counter)
+        self.corrections = counter.n
 
     def activities(self) -> None:
         from django.conf import settings

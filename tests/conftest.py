@@ -51,6 +51,14 @@ def english_by_default(request: pytest.FixtureRequest, settings) -> object:  # t
 
 
 @pytest.fixture(autouse=True)
+def generous_rate_limits(settings) -> None:  # type: ignore[no-untyped-def]
+    """The suite logs in and calls the API far more often than anyone would: tests of the limits (tests/security/)
+    set low rates of their own."""
+    settings.API_THROTTLE_RATES = {"user": "100000/min", "anon": "100000/min"}
+    settings.LOGIN_RATE = "100000/min"
+
+
+@pytest.fixture(autouse=True)
 def national_destination_codes(request: pytest.FixtureRequest) -> None:
     """A test that commits (a live server, `transactional_db`) gets a database flushed by the one before it: put
     back the destination code list that a migration installs."""

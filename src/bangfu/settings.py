@@ -1,7 +1,8 @@
 """One settings module, configured by the environment only.
 
 BANGFU_ENV (development | production), SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, BANGFU_DATA_KEY,
-EMAIL_*, BANGFU_SITE_URL and BANGFU_VAR_DIR. SQLite in var/ is the default; PostgreSQL when DATABASE_URL is set.
+EMAIL_*, BANGFU_SITE_URL, BANGFU_VAR_DIR, REDIS_URL and the others listed in docs/deploy.md.
+SQLite in var/ is the default; PostgreSQL when DATABASE_URL is set.
 """
 
 import os
@@ -10,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -79,6 +81,7 @@ INSTALLED_APPS = [
     "bangfu.showcase",
     "bangfu.reports",
     "bangfu.portal",
+    "bangfu.operations",
     "django_tasks",
     "django_tasks_db",
     "ninja",  # serves the API docs page's Swagger UI from static files instead of a CDN
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "bangfu.resilience.DatabaseUnavailableMiddleware",  # a 503 page while the database is away
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -163,6 +168,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "bangfu.organisation.ratelimit.client_ip"
+# Proxies in front of the app that append to X-Forwarded-For (1 behind nginx): who the client is, for the limits.
+NUM_PROXIES = int(os.environ.get("BANGFU_NUM_PROXIES", "0"))
+# Failed log-ins per client address (password spraying); axes locks a single username after AXES_FAILURE_LIMIT.
+LOGIN_RATE = os.environ.get("BANGFU_LOGIN_RATE", "20/min")
 
 # Sessions end after two hours without a request.
 SESSION_COOKIE_AGE = 2 * 60 * 60
@@ -179,6 +189,23 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The load balancer may probe the app processes directly over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Only our own files run or style the page: no inline script or style (htmx's are switched off in base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -191,6 +218,15 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Production serves the hashed, compressed copies `bangfu collectstatic` writes to STATIC_ROOT (WhiteNoise).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "bangfu.staticfiles.HashedStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
 MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded evidence is served only through views that check access, never by URL alone.
 MEDIA_URL = "/files/"
@@ -228,10 +264,20 @@ SITE_URL = os.environ.get("BANGFU_SITE_URL", "http://127.0.0.1:8000").rstrip("/"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is down must not hold requests: the rate limits give up after a second.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
+}
+# API calls per user, and per address without credentials (a 429 past them).
+API_THROTTLE_RATES = {
+    "user": os.environ.get("BANGFU_API_RATE_USER", "600/min"),
+    "anon": os.environ.get("BANGFU_API_RATE_ANON", "60/min"),
 }
 
 # Data retention: graduates whose follow-up period ended more than this many years ago are anonymised by

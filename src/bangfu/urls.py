@@ -1,12 +1,16 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from bangfu import views
+from bangfu.organisation.ratelimit import limit_failed_logins
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("language/", views.switch_language, name="switch_language"),
+    # Before Django's own accounts URLs, so that this login view (with its per-address limit) is the one served.
+    path("accounts/login/", limit_failed_logins(auth_views.LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/student/", include("bangfu.portal.account_urls")),
     path("students/", include("bangfu.students.urls")),

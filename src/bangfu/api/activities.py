@@ -29,7 +29,7 @@ from ninja.types import DictStrAny
 
 from bangfu.api.auth import caller
 from bangfu.api.errors import EDIT_ERRORS, READ_ERRORS, WRITE_ERRORS, ErrorOut
-from bangfu.api.schemas import InputSchema, Pages, PatchSchema, PersonRef, StudentRef
+from bangfu.api.schemas import InputSchema, Pages, PatchSchema, PersonRef, StudentRef, file_download
 from bangfu.assistance.models import Activity, ActivityKind, Response, Stage
 from bangfu.assistance.rules import Versions, versions_for_schools
 from bangfu.assistance.services import is_month_closed, record_activity, update_activity
@@ -374,14 +374,7 @@ def activities_correct(
     "/activities/{activity_id}/attachment",
     response={200: None, **READ_ERRORS, 403: ErrorOut},
     summary="Download an activity's evidence",
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The file: a PDF, JPEG or PNG.",
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_download("The file: a PDF, JPEG or PNG."),
 )
 def activities_attachment(request: HttpRequest, activity_id: UUID) -> Any:
     """The file itself; every download is written to the access log."""

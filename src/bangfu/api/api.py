@@ -18,6 +18,7 @@ from bangfu.api import (
 )
 from bangfu.api.auth import BearerTokenAuth, SessionCookieAuth
 from bangfu.api.errors import register_error_handlers
+from bangfu.api.throttling import AnonThrottle, UserThrottle
 
 
 class BangfuAPI(NinjaAPI):
@@ -34,10 +35,14 @@ api = BangfuAPI(
         "employers, positions, recommendations, internships, destinations and placement figures. "
         "Authenticate with the session cookie (send the CSRF token with writes) or with "
         "`Authorization: Bearer <token>` (made by `bangfu create_token USERNAME`). "
-        "Every id is an opaque UUID. Errors answer `{detail, errors: {field: [messages]}, code}`."
+        "Every id is an opaque UUID. Errors answer `{detail, errors: {field: [messages]}, code}`. "
+        "Calls are rate-limited per user (and per address without credentials): past the limit the answer is "
+        '429 with `code` "throttled" and a Retry-After header.'
     ),
     urls_namespace="api",
     auth=[BearerTokenAuth(), SessionCookieAuth()],
+    # Rates from settings.API_THROTTLE_RATES; a throttled call answers 429 in the usual error shape.
+    throttle=[AnonThrottle(), UserThrottle()],
 )
 register_error_handlers(api)
 api.add_router("/", students.router)

@@ -5,31 +5,47 @@
 - an action the caller's role may not do on a visible object → 403
 - anything outside the caller's scope, or that does not exist → 404
 - no credentials → 401
+- a request that cannot be read (a body that is not JSON, a broken multipart form, too many fields) → 400
+- too many requests (see throttling.py) → 429, with Retry-After
 
 `code` names the reason when a service gave one a client may act on (e.g. "closed": the month of an activity
 is closed, record a correction; "stale"), and is null otherwise.
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+import logging
+import math
+
+from django.core.exceptions import NON_FIELD_ERRORS, BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as RequestValidationError
 
+from bangfu.api.throttling import AnonThrottle
 from bangfu.concurrency import StaleEdit
 
 
 class ErrorOut(Schema):
+    # Every field is always sent (the schema says so): an error answered in another shape fails the API fuzz test.
     detail: str
-    errors: dict[str, list[str]] = {}
-    code: str | None = None
+    errors: dict[str, list[str]]
+    code: str | None
 
 
 # Error answers an operation may give, for its `response=` declaration (and so for the OpenAPI document).
-READ_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# 400: a request Django cannot read (e.g. more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS).
+READ_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+WRITE_ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
 EDIT_ERRORS: dict[int, type[Schema]] = {**WRITE_ERRORS, 409: ErrorOut}
 
 
@@ -53,6 +69,10 @@ def _messages(exc: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def register_error_handlers(api: NinjaAPI) -> None:
+    # Calls without valid credentials never reach an operation's throttles (authentication runs first): count
+    # them here, per address, so that guessing tokens is throttled too.
+    anonymous = AnonThrottle()
+
     def answer(
         request: HttpRequest,
         status: int,
@@ -94,8 +114,36 @@ def register_error_handlers(api: NinjaAPI) -> None:
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return answer(request, 404, _("Not found."))
 
+    @api.exception_handler(BadRequest)
+    @api.exception_handler(MultiPartParserError)
+    @api.exception_handler(SuspiciousOperation)
+    def unreadable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        """A request Django refuses to read (a multipart form without a boundary, too many fields, too big): 400
+        in our shape rather than Django's HTML page; logged as Django logs it."""
+        if isinstance(exc, SuspiciousOperation):
+            logging.getLogger(f"django.security.{exc.__class__.__name__}").error(str(exc))
+        return answer(request, 400, _("The request cannot be read: it is malformed or too large."))
+
+    @api.exception_handler(HttpError)
+    def refused(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        """Our own 400s, and ninja's for a body it cannot parse (whose text, under DEBUG, quotes the parser)."""
+        detail = str(exc)
+        if detail.startswith("Cannot parse request body"):
+            detail = _("The request body cannot be read: send a JSON object (or the multipart form described).")
+        return answer(request, exc.status_code, detail)
+
+    @api.exception_handler(Throttled)
+    def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        return answer(request, 429, _("Too many requests. Wait a moment, then try again."), code="throttled")
+
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        if not anonymous.allow_request(request):
+            wait = anonymous.wait()
+            response = throttled(request, Throttled(wait=None))
+            if wait is not None:
+                response["Retry-After"] = str(math.ceil(wait))
+            return response
         response = answer(request, 401, _("Log in, or send an API token in an Authorization: Bearer header."))
         response["WWW-Authenticate"] = "Bearer"
         return response

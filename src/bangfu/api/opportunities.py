@@ -644,7 +644,7 @@ def attendances_record(request: HttpRequest, student_id: UUID, payload: Attendan
 # --- Recommendations --------------------------------------------------------------------------------------------
 
 
-class StepOut(Schema):
+class RecommendationStepOut(Schema):
     from_status: str = Field(description='"" for the first step (the recommendation itself).')
     to_status: str
     on: dt.date
@@ -670,7 +670,7 @@ class RecommendationOut(Schema):
     note: str
     effective: bool = Field(description="An effective job recommendation: counts toward the standard.")
     activity: UUID | None = Field(description="The work-ledger activity this recommendation is.")
-    steps: list[StepOut] = Field(description="Every status change, oldest first: who, when, why.")
+    steps: list[RecommendationStepOut] = Field(description="Every status change, oldest first: who, when, why.")
     updated_at: dt.datetime
     version: int = Field(description="Send it back with a status change; a stale version is refused with 409.")
 
@@ -966,12 +966,12 @@ class MembershipOut(Schema):
         return obj.public_id
 
 
-class JoinIn(InputSchema):
+class OrderClassJoinIn(InputSchema):
     position: UUID = Field(description="An order class (a position of the kind order_class) of the student's school.")
     joined_on: dt.date
 
 
-class LeaveIn(InputSchema):
+class OrderClassLeaveIn(InputSchema):
     left_on: dt.date
     reason: str = Field(..., max_length=300)
     version: int = Field(..., ge=1, le=MAX_VERSION)
@@ -1002,7 +1002,7 @@ def order_classes_list(request: HttpRequest, student_id: UUID) -> Any:
     response={201: MembershipOut, **WRITE_ERRORS},
     summary="Put a student in an order class",
 )
-def order_classes_join(request: HttpRequest, student_id: UUID, payload: JoinIn) -> Any:
+def order_classes_join(request: HttpRequest, student_id: UUID, payload: OrderClassJoinIn) -> Any:
     user = caller(request)
     student = get_student_for_user(user, student_id)
     require_student_perm(user, Perm.RECORD_OUTCOME, student)
@@ -1021,7 +1021,7 @@ def order_classes_join(request: HttpRequest, student_id: UUID, payload: JoinIn) 
     response={200: MembershipOut, **EDIT_ERRORS},
     summary="A student leaves an order class",
 )
-def order_classes_leave(request: HttpRequest, membership_id: UUID, payload: LeaveIn) -> Any:
+def order_classes_leave(request: HttpRequest, membership_id: UUID, payload: OrderClassLeaveIn) -> Any:
     user = caller(request)
     membership = of_visible_student(OrderClassMembership, user, membership_id, *_HELD_RELATED)
     services.leave_order_class(

@@ -26,7 +26,7 @@ from bangfu.api.auth import caller
 from bangfu.api.errors import EDIT_ERRORS, READ_ERRORS, WRITE_ERRORS, ErrorOut
 from bangfu.api.opportunities import of_visible_student
 from bangfu.api.opportunity_schemas import EmployerRef
-from bangfu.api.schemas import InputSchema, PersonRef, StudentRef
+from bangfu.api.schemas import InputSchema, PersonRef, StudentRef, file_download
 from bangfu.audit.models import AccessAction
 from bangfu.audit.services import log_access
 from bangfu.concurrency import StaleEdit
@@ -134,7 +134,7 @@ class DestinationIn(InputSchema):
     )
 
 
-class EvidenceIn(InputSchema):
+class DestinationEvidenceIn(InputSchema):
     evidence_kind: EvidenceKind = Field(description="What the document is; it must be one that proves this code.")
     version: int = Field(..., ge=1, le=MAX_VERSION)
 
@@ -213,7 +213,7 @@ def destinations_retrieve(request: HttpRequest, destination_id: UUID) -> Any:
 def destinations_attach_evidence(
     request: HttpRequest,
     destination_id: UUID,
-    payload: Annotated[EvidenceIn, Form(...)],
+    payload: Annotated[DestinationEvidenceIn, Form(...)],
     evidence: Annotated[UploadedFile, File(..., description="The document: a PDF, JPEG or PNG file.")],
 ) -> Any:
     """A multipart form: the file as `evidence`, with `evidence_kind` and `version`. An internship certificate
@@ -234,14 +234,7 @@ def destinations_attach_evidence(
     "/destinations/{destination_id}/evidence",
     response={200: None, **READ_ERRORS, 403: ErrorOut},
     summary="Download the evidence of a destination",
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The file: a PDF, JPEG or PNG.",
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
+    openapi_extra=file_download("The file: a PDF, JPEG or PNG."),
 )
 def destinations_evidence(request: HttpRequest, destination_id: UUID) -> Any:
     """For staff who see the student; every download is written to the access log."""

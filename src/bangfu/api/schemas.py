@@ -7,7 +7,7 @@ from uuid import UUID
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
-from pydantic import ValidationInfo, field_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator
 
 from bangfu.organisation.models import OrgUnit, User
 
@@ -69,6 +69,12 @@ class InputSchema(Schema):
         return value
 
 
+class SchoolIn(InputSchema):
+    """The school an operation for a whole school (e.g. installing its defaults) acts on."""
+
+    school: UUID
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -82,6 +88,8 @@ class PatchSchema(InputSchema):
 
     `version` is the record's version as the caller read it: if someone saved since, the answer is 409.
     """
+
+    model_config = ConfigDict(json_schema_extra=lambda schema, model: _document_nulls(schema, model))
 
     nullable: ClassVar[frozenset[str]] = frozenset()
     version: int = Field(..., ge=1, le=2_000_000_000)
@@ -97,6 +105,29 @@ class PatchSchema(InputSchema):
     def changes(self) -> dict[str, Any]:
         """The fields the caller sent, except the version."""
         return {name: getattr(self, name) for name in self.model_fields_set if name != "version"}
+
+
+def _document_nulls(schema: dict[str, Any], model: Any) -> None:
+    """The fields are optional in Python (`None`: not sent), but only those in `nullable` accept `null`: say so in
+    the JSON schema, so that clients (and the fuzzer) are not told that `null` is fine."""
+    for name, prop in schema.get("properties", {}).items():
+        branches = prop.get("anyOf")
+        if name in model.nullable or not branches or {"type": "null"} not in branches:
+            continue
+        rest = [branch for branch in branches if branch != {"type": "null"}]
+        del prop["anyOf"]
+        if len(rest) == 1:
+            prop.update(rest[0])
+        else:
+            prop["anyOf"] = rest
+
+
+def file_download(description: str) -> dict[str, Any]:
+    """`openapi_extra` of an operation that answers with an evidence file: a PDF, JPEG or PNG (`bangfu.files`),
+    sent with the type its name gives."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    content = dict.fromkeys(("application/pdf", "image/jpeg", "image/png"), binary)
+    return {"responses": {200: {"description": description, "content": content}}}
 
 
 class Pages(PageNumberPagination):

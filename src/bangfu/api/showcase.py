@@ -21,7 +21,7 @@ from ninja.pagination import paginate
 
 from bangfu.api.auth import caller
 from bangfu.api.errors import EDIT_ERRORS, READ_ERRORS, WRITE_ERRORS, ErrorOut
-from bangfu.api.schemas import InputSchema, Pages, PatchSchema, PersonRef, StudentRef, UnitRef
+from bangfu.api.schemas import InputSchema, Pages, PatchSchema, PersonRef, SchoolIn, StudentRef, UnitRef
 from bangfu.organisation.models import OrgUnit, User
 from bangfu.organisation.permissions import Perm, is_staff_member, require_student_perm, staff_schools
 from bangfu.showcase import queries, services
@@ -72,10 +72,6 @@ class CaseTypePatch(PatchSchema):
     name_en: str | None = Field(None, max_length=150)
     description: str | None = Field(None, max_length=5000)
     is_active: bool | None = None
-
-
-class SchoolIn(InputSchema):
-    school: UUID
 
 
 class CaseStepOut(Schema):
@@ -163,7 +159,7 @@ class CasePatch(PatchSchema):
     position: str | None = Field(None, max_length=120)
 
 
-class StepIn(InputSchema):
+class CaseStepIn(InputSchema):
     version: int = _version()
     comment: str = Field("", max_length=2000, description="Required to reject or unpublish.")
 
@@ -393,7 +389,7 @@ def cases_update(request: HttpRequest, case_id: UUID, payload: CasePatch) -> Any
     return _case(user, case_id, detail=True)
 
 
-def _step(request: HttpRequest, case_id: UUID, payload: StepIn, service: Any) -> Any:
+def _step(request: HttpRequest, case_id: UUID, payload: CaseStepIn, service: Any) -> Any:
     user = caller(request)
     service(
         actor=user,
@@ -406,25 +402,25 @@ def _step(request: HttpRequest, case_id: UUID, payload: StepIn, service: Any) ->
 
 
 @router.post("/cases/{case_id}/approve", response={200: CaseDetailOut, **EDIT_ERRORS}, summary="Approve a case")
-def cases_approve(request: HttpRequest, case_id: UUID, payload: StepIn) -> Any:
+def cases_approve(request: HttpRequest, case_id: UUID, payload: CaseStepIn) -> Any:
     """The employment office approves a nominated case; not the person who nominated it (code `own`)."""
     return _step(request, case_id, payload, services.approve_case)
 
 
 @router.post("/cases/{case_id}/reject", response={200: CaseDetailOut, **EDIT_ERRORS}, summary="Reject a case")
-def cases_reject(request: HttpRequest, case_id: UUID, payload: StepIn) -> Any:
+def cases_reject(request: HttpRequest, case_id: UUID, payload: CaseStepIn) -> Any:
     return _step(request, case_id, payload, services.reject_case)
 
 
 @router.post("/cases/{case_id}/publish", response={200: CaseDetailOut, **EDIT_ERRORS}, summary="Publish a case")
-def cases_publish(request: HttpRequest, case_id: UUID, payload: StepIn) -> Any:
+def cases_publish(request: HttpRequest, case_id: UUID, payload: CaseStepIn) -> Any:
     """Put an approved case on the public page under the student's consent in force (code `no_consent` without
     one; `withheld_text` when the texts print what the consent or the rules withhold)."""
     return _step(request, case_id, payload, services.publish_case)
 
 
 @router.post("/cases/{case_id}/unpublish", response={200: CaseDetailOut, **EDIT_ERRORS}, summary="Unpublish a case")
-def cases_unpublish(request: HttpRequest, case_id: UUID, payload: StepIn) -> Any:
+def cases_unpublish(request: HttpRequest, case_id: UUID, payload: CaseStepIn) -> Any:
     return _step(request, case_id, payload, services.unpublish_case)
 
 

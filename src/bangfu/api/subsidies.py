@@ -7,7 +7,7 @@ during the public notice, and payment batches. The same services and scoping as 
 """
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -18,19 +18,21 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Status
+from ninja import File, Form, Path, Query, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from bangfu.api.auth import caller
 from bangfu.api.errors import EDIT_ERRORS, READ_ERRORS, WRITE_ERRORS
-from bangfu.api.schemas import Pages
+from bangfu.api.schemas import Pages, SchoolIn
 from bangfu.api.subsidy_schemas import (
     ApplicationDetailOut,
+    ApplicationEvidenceIn,
     ApplicationFilters,
     ApplicationIn,
     ApplicationOut,
     ApplicationPatch,
+    ApplicationStepIn,
     BatchDetailOut,
     BatchFilters,
     BatchIn,
@@ -40,7 +42,6 @@ from bangfu.api.subsidy_schemas import (
     BudgetOut,
     EligibilityFilters,
     EligibilityOut,
-    EvidenceIn,
     NoticeIn,
     ObjectionIn,
     ObjectionOut,
@@ -48,8 +49,6 @@ from bangfu.api.subsidy_schemas import (
     ReceiptIn,
     ResolutionIn,
     SchoolApprovalIn,
-    SchoolIn,
-    StepIn,
     SubsidyTypeIn,
     SubsidyTypeOut,
     SubsidyTypePatch,
@@ -257,13 +256,13 @@ def subsidy_budgets_list(request: HttpRequest, filters: Query[BudgetFilters]) ->
     response={200: BudgetOut, 201: BudgetOut, **EDIT_ERRORS},
     summary="Set a budget",
 )
-def subsidy_budgets_set(request: HttpRequest, type_id: UUID, year: int, payload: BudgetIn) -> Any:
+def subsidy_budgets_set(
+    request: HttpRequest, type_id: UUID, year: Annotated[int, Path(ge=2000, le=2100)], payload: BudgetIn
+) -> Any:
     """201 for the type's first budget of the year (sent without `version`), 200 after, with the version read."""
     user = caller(request)
     subsidy_type = _type(user, type_id)
     require_perm_in(user, Perm.APPROVE_SCHOOL, subsidy_type.school)
-    if not 2000 <= year <= 2100:
-        raise ValidationError({"year": _("Give a year between 2000 and 2100.")})
     try:
         with transaction.atomic():
             current = Budget.objects.select_for_update().filter(subsidy_type=subsidy_type, year=year).first()
@@ -407,7 +406,7 @@ def subsidy_applications_update(request: HttpRequest, application_id: UUID, payl
 def subsidy_applications_attach_evidence(
     request: HttpRequest,
     application_id: UUID,
-    payload: Form[EvidenceIn],
+    payload: Form[ApplicationEvidenceIn],
     evidence: File[UploadedFile],
 ) -> Any:
     """A multipart form: the file (PDF, JPEG or PNG) as `evidence`, and the application's `version`. It replaces
@@ -447,7 +446,9 @@ def subsidy_applications_add_receipt(
     return Status(201, _detail(user, application_id))
 
 
-def _take_step(request: HttpRequest, application_id: UUID, step: Any, payload: StepIn, **extra: Any) -> Application:
+def _take_step(
+    request: HttpRequest, application_id: UUID, step: Any, payload: ApplicationStepIn, **extra: Any
+) -> Application:
     user = caller(request)
     step(
         actor=user,
@@ -464,7 +465,7 @@ STEP_RESPONSES: dict[int, Any] = {200: ApplicationDetailOut, **EDIT_ERRORS}
 
 
 @router.post("/subsidy-applications/{application_id}/submit", response=STEP_RESPONSES, summary="Submit")
-def subsidy_applications_submit(request: HttpRequest, application_id: UUID, payload: StepIn) -> Any:
+def subsidy_applications_submit(request: HttpRequest, application_id: UUID, payload: ApplicationStepIn) -> Any:
     """Eligibility is checked again; the evidence and the receipts the type requires must be attached."""
     user = caller(request)
     services.submit_application(
@@ -477,7 +478,7 @@ def subsidy_applications_submit(request: HttpRequest, application_id: UUID, payl
 
 
 @router.post("/subsidy-applications/{application_id}/withdraw", response=STEP_RESPONSES, summary="Withdraw")
-def subsidy_applications_withdraw(request: HttpRequest, application_id: UUID, payload: StepIn) -> Any:
+def subsidy_applications_withdraw(request: HttpRequest, application_id: UUID, payload: ApplicationStepIn) -> Any:
     """Until the school has approved it."""
     return _take_step(request, application_id, services.withdraw_application, payload)
 
@@ -487,7 +488,9 @@ def subsidy_applications_withdraw(request: HttpRequest, application_id: UUID, pa
     response=STEP_RESPONSES,
     summary="Approve for the department",
 )
-def subsidy_applications_approve_department(request: HttpRequest, application_id: UUID, payload: StepIn) -> Any:
+def subsidy_applications_approve_department(
+    request: HttpRequest, application_id: UUID, payload: ApplicationStepIn
+) -> Any:
     """Not by the applicant (code `self_approval`)."""
     return _take_step(request, application_id, services.approve_by_department, payload)
 
@@ -509,21 +512,21 @@ def subsidy_applications_approve_school(request: HttpRequest, application_id: UU
     response=STEP_RESPONSES,
     summary="Approve for payment after the notice",
 )
-def subsidy_applications_approve_final(request: HttpRequest, application_id: UUID, payload: StepIn) -> Any:
+def subsidy_applications_approve_final(request: HttpRequest, application_id: UUID, payload: ApplicationStepIn) -> Any:
     """Only after the notice has ended (`notice_running`), with every objection resolved (`objection_open`) and
     none upheld (`objection_upheld`)."""
     return _take_step(request, application_id, services.approve_after_notice, payload)
 
 
 @router.post("/subsidy-applications/{application_id}/return", response=STEP_RESPONSES, summary="Return for revision")
-def subsidy_applications_return(request: HttpRequest, application_id: UUID, payload: StepIn) -> Any:
+def subsidy_applications_return(request: HttpRequest, application_id: UUID, payload: ApplicationStepIn) -> Any:
     """A submitted application (the department) or a department-approved one (the school); the comment says what
     to revise."""
     return _take_step(request, application_id, services.return_for_revision, payload)
 
 
 @router.post("/subsidy-applications/{application_id}/reject", response=STEP_RESPONSES, summary="Reject")
-def subsidy_applications_reject(request: HttpRequest, application_id: UUID, payload: StepIn) -> Any:
+def subsidy_applications_reject(request: HttpRequest, application_id: UUID, payload: ApplicationStepIn) -> Any:
     """From submitted up to the public notice; the comment says why."""
     return _take_step(request, application_id, services.reject_application, payload)
 

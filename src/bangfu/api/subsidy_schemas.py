@@ -23,6 +23,9 @@ from bangfu.subsidies.models import (
 )
 
 CENT = Decimal("0.01")
+# The largest amounts the database holds (10 and 12 digits with fen), stated so that the schema shows them.
+MAX_AMOUNT = Decimal("99999999.99")
+MAX_BUDGET = Decimal("9999999999.99")
 
 
 def _yuan(value: Any) -> Decimal:
@@ -80,7 +83,7 @@ class SubsidyTypeIn(InputSchema):
     stages: list[Stage] = Field([], max_length=10)
     once_per_person: bool = False
     amount_kind: AmountKind = AmountKind.FIXED
-    amount: Decimal = Field(..., max_digits=10, decimal_places=2)
+    amount: Decimal = Field(..., max_digits=10, decimal_places=2, le=MAX_AMOUNT)
     evidence_required: str = Field("", max_length=300)
     receipts_required: bool = False
     public_notice_days: int = Field(5, ge=0, le=60)
@@ -104,7 +107,7 @@ class SubsidyTypePatch(PatchSchema):
     stages: list[Stage] | None = Field(None, max_length=10)
     once_per_person: bool | None = None
     amount_kind: AmountKind | None = None
-    amount: Decimal | None = Field(None, max_digits=10, decimal_places=2)
+    amount: Decimal | None = Field(None, max_digits=10, decimal_places=2, le=MAX_AMOUNT)
     evidence_required: str | None = Field(None, max_length=300)
     receipts_required: bool | None = None
     public_notice_days: int | None = Field(None, ge=0, le=60)
@@ -118,10 +121,6 @@ class SubsidyTypePatch(PatchSchema):
         if "amount_kind" in fields:
             fields["amount_kind"] = str(fields["amount_kind"])
         return fields
-
-
-class SchoolIn(InputSchema):
-    school: UUID
 
 
 class BudgetOut(Schema):
@@ -143,7 +142,7 @@ class BudgetOut(Schema):
 
 
 class BudgetIn(InputSchema):
-    amount: Decimal = Field(..., max_digits=12, decimal_places=2)
+    amount: Decimal = Field(..., max_digits=12, decimal_places=2, le=MAX_BUDGET)
     version: int | None = Field(
         None, ge=1, le=2_000_000_000, description="The budget's version as read; leave it out to set the first one."
     )
@@ -177,7 +176,7 @@ class BatchRef(Schema):
         return obj.public_id
 
 
-class StepOut(Schema):
+class ApplicationStepOut(Schema):
     from_status: str
     to_status: str
     by: PersonRef
@@ -248,7 +247,9 @@ class ApplicationOut(Schema):
 
 
 class ApplicationDetailOut(ApplicationOut):
-    steps: list[StepOut] = Field(description="Who moved the application, when, with what comment; oldest first.")
+    steps: list[ApplicationStepOut] = Field(
+        description="Who moved the application, when, with what comment; oldest first."
+    )
     objections: list[ObjectionOut] | None = Field(
         description="Raised during the public notice; null unless the caller may view sensitive data."
     )
@@ -281,31 +282,31 @@ class ApplicationFilters(InputSchema):
 class ApplicationIn(InputSchema):
     subsidy_type: UUID
     amount: Decimal | None = Field(
-        None, max_digits=10, decimal_places=2, description="Yuan; leave it out for the type's amount."
+        None, max_digits=10, decimal_places=2, le=MAX_AMOUNT, description="Yuan; leave it out for the type's amount."
     )
     reason: str = Field(..., max_length=5000)
 
 
 class ApplicationPatch(PatchSchema):
-    amount: Decimal | None = Field(None, max_digits=10, decimal_places=2)
+    amount: Decimal | None = Field(None, max_digits=10, decimal_places=2, le=MAX_AMOUNT)
     reason: str | None = Field(None, max_length=5000)
 
 
-class EvidenceIn(InputSchema):
+class ApplicationEvidenceIn(InputSchema):
     version: int = _version()
 
 
 class ReceiptIn(InputSchema):
-    amount: Decimal = Field(..., max_digits=10, decimal_places=2)
+    amount: Decimal = Field(..., max_digits=10, decimal_places=2, le=MAX_AMOUNT)
     description: str = Field("", max_length=200, description="What it is for, e.g. 石家庄—北京 高铁.")
 
 
-class StepIn(InputSchema):
+class ApplicationStepIn(InputSchema):
     version: int = _version()
     comment: str = Field("", max_length=2000, description="Required to return or reject.")
 
 
-class SchoolApprovalIn(StepIn):
+class SchoolApprovalIn(ApplicationStepIn):
     override_budget: bool = Field(
         False, description="Approve beyond what is left of the year's budget (needs a comment; logged)."
     )

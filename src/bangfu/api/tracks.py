@@ -172,7 +172,7 @@ def tracks_enrolments_list(request: HttpRequest, student_id: UUID) -> Any:
     return [_out(e) for e in enrolments]
 
 
-class JoinIn(InputSchema):
+class TrackJoinIn(InputSchema):
     track: UUID = Field(description="A track type of the student's school.")
     joined_on: dt.date
     programme: str = Field("", max_length=32, description="Required when the track has programmes: its code.")
@@ -183,7 +183,7 @@ class JoinIn(InputSchema):
     response={201: EnrolmentOut, **WRITE_ERRORS},
     summary="Put a student on a track",
 )
-def tracks_join(request: HttpRequest, student_id: UUID, payload: JoinIn) -> Any:
+def tracks_join(request: HttpRequest, student_id: UUID, payload: TrackJoinIn) -> Any:
     user = caller(request)
     student = get_student_for_user(user, student_id)
     require_student_perm(user, Perm.MANAGE_PLAN, student)
@@ -231,7 +231,7 @@ def tracks_record_milestone(request: HttpRequest, enrolment_id: UUID, payload: M
     return Status(201, _fresh(enrolment))
 
 
-class LeaveIn(InputSchema):
+class TrackLeaveIn(InputSchema):
     left_on: dt.date
     reason: str = Field(..., max_length=300)
     version: int = Field(..., ge=1, le=MAX_VERSION, description="The enrolment's version as read.")
@@ -242,7 +242,7 @@ class LeaveIn(InputSchema):
     response={200: EnrolmentOut, **EDIT_ERRORS},
     summary="Take a student off a track",
 )
-def tracks_leave(request: HttpRequest, enrolment_id: UUID, payload: LeaveIn) -> Any:
+def tracks_leave(request: HttpRequest, enrolment_id: UUID, payload: TrackLeaveIn) -> Any:
     user = caller(request)
     enrolment = queries.get_enrolment_for_user(user, enrolment_id)
     require_student_perm(user, Perm.MANAGE_PLAN, enrolment.student)

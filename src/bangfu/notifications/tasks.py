@@ -10,6 +10,7 @@ from django_tasks import task
 
 from bangfu.assistance.progress import rebuild_progress
 from bangfu.notifications.services import send_reminders
+from bangfu.operations.retention import purge_access_log
 from bangfu.opportunities.services import expire_recommendations
 from bangfu.outcomes.services import flag_long_unemployed
 from bangfu.portal.accounts import send_due_follow_up_links
@@ -29,10 +30,13 @@ def daily_job(day: str) -> dict[str, int]:
     run = send_reminders(today=today)
     # After the rebuild, which says whose follow-up after leaving is due today.
     links = send_due_follow_up_links(now=timezone.make_aware(dt.datetime.combine(today, dt.time(8))))
+    # Access-log rows past ACCESS_LOG_RETENTION_DAYS go, in batches.
+    access_log_deleted = purge_access_log(today=today)
     return {
         "progress_rows": rows,
         "recommendations_expired": expired,
         "long_unemployed_flagged": flagged,
         "follow_up_links_sent": links,
+        "access_log_deleted": access_log_deleted,
         **asdict(run),
     }

@@ -7,6 +7,7 @@ from bangfu.reports import views
 app_name = "reports"
 urlpatterns = [
     path("", views.index, name="dashboard"),
+    path("province/", views.province, name="province"),
     path("school/", views.school, name="school"),
     path("department/", views.department, name="department"),
     path("mine/", views.helper, name="helper"),

@@ -1,4 +1,5 @@
-"""Dashboards: the school leader's, the department leader's "clearing to zero" board (动态清零) and the helper's.
+"""Dashboards: the province's (each school at a glance), the school leader's, the department leader's "clearing to
+zero" board (动态清零) and the helper's.
 
 Thin views: who may open which board is read from the grants (`compliance.leader_units`, 403 for a role without
 one), a department outside the user's scope is 404, and every figure comes from `reports.dashboards`.
@@ -51,10 +52,12 @@ def _schools(units: list[OrgUnit]) -> list[OrgUnit]:
 
 @require_GET
 def index(request: AuthedRequest) -> HttpResponse:
-    """Each role to its board: school-wide leaders and the office to the school's, department leaders to their
-    department's, every other staff member to their own students'."""
+    """Each role to its board: a provincial grant to the province's, school-wide leaders and the office to the
+    school's, department leaders to their department's, every other staff member to their own students'."""
     user = request.user
     units = leader_units(user)
+    if dashboards.provinces_of(user, units) and not user.is_superuser:
+        return redirect("reports:province")
     if _schools(units):
         return redirect("reports:school")
     if units:
@@ -62,6 +65,25 @@ def index(request: AuthedRequest) -> HttpResponse:
     if is_staff_member(user):
         return redirect("reports:helper")
     raise PermissionDenied
+
+
+@require_GET
+def province(request: AuthedRequest) -> HttpResponse:
+    """Every school under the user's provincial grant; 403 without one."""
+    user = request.user
+    provinces = dashboards.provinces_of(user, leader_units(user))
+    if not provinces:
+        raise PermissionDenied
+    today = timezone.localdate()
+    year = _year(request, today)
+    context: dict[str, Any] = {
+        "board": dashboards.province_board(user, provinces, year=year),
+        "year": year,
+        "years": _year_choices(user, year, today),
+        "today": today,
+        "tabs": _tabs(user, "province"),
+    }
+    return render(request, "reports/dashboard_province.html", context)
 
 
 @require_GET
@@ -124,6 +146,8 @@ def _tabs(user: User, current: str) -> list[tuple[str, str, bool]]:
     """The boards this user may open (name, url name, current); shown when there is more than one."""
     units = leader_units(user)
     names = []
+    if dashboards.provinces_of(user, units):
+        names.append("province")
     if _schools(units):
         names.append("school")
     if units:

@@ -19,7 +19,9 @@
       return {
         title: title,
         toolbox: toolbox,
-        tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+        // Tooltips are drawn on the canvas ("richText"): ECharts' HTML ones carry style attributes, which the
+        // Content-Security-Policy (style-src 'self') blocks.
+        tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)", renderMode: "richText" },
         legend: { type: "scroll", bottom: 0 },
         series: [{
           name: only.name,
@@ -39,7 +41,7 @@
     return {
       title: title,
       toolbox: toolbox,
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText" },
       legend: spec.series.length > 1 ? { bottom: 0 } : { show: false },
       grid: { left: 4, right: 16, top: 36, bottom: spec.series.length > 1 ? 28 : 4, containLabel: true },
       xAxis: horizontal ? values : categories,
