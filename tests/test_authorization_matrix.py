@@ -133,6 +133,8 @@ MAY: dict[str, frozenset[str]] = {
     # Start, edit, submit, withdraw an application: staff for the student, or the student themself.
     "apply_subsidy": UNIT_MANAGERS | {"counsellor", "helper", "student_user"},
     "school_board": frozenset({"office", "principal", "outsider"}),  # the school leader's dashboard
+    # A grant on the province unit opens the province board; no persona holds one (see test_province_board.py).
+    "province_board": frozenset(),
     "department_board": UNIT_MANAGERS | {"principal"},  # the "clearing to zero" board of a department
     "import": UNIT_MANAGERS | {"counsellor"},  # some import target (a counsellor: destinations)
     # Move a recommendation: those who log help, and the student answering their own (the API's answers).
@@ -1236,6 +1238,7 @@ ROUTES: dict[str, Route] = {
         Route("outcomes:follow_up", "log", student),
         Route("reports:dashboard", "staff"),
         Route("reports:school", "school_board"),
+        Route("reports:province", "province_board"),
         Route("reports:department", "department_board", elsewhere, query=in_department, gate_first=True),
         Route("reports:helper", "staff"),
         Route("exports:index", "staff"),

@@ -311,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="threads per gunicorn worker (1: sync workers, as deploy/gunicorn.conf.py)",
+        default=4,
+        help="threads per gunicorn worker (4: gthread; 1: sync, as deploy/gunicorn.conf.py)",
     )
     parser.add_argument("--all-steps", action="store_true", help="Run every step even after one fails.")
     parser.add_argument("--json", type=Path, default=None)

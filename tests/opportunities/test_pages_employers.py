@@ -52,7 +52,9 @@ def test_the_list_shows_the_school_employers_with_their_open_positions(world: Wo
     huaxin = make_employer(world.school, "石家庄华信科技有限公司", is_internship_base=True)
     make_position(huaxin, "软件测试工程师", deadline=dt.date(2024, 4, 30))
     make_position(huaxin, "运维工程师", deadline=dt.date(2024, 3, 1))  # past its deadline: not open
-    make_employer(world.school, "河北钢铁集团有限公司", employer_type="state_owned", industry="C")
+    make_employer(
+        world.school, "河北钢铁集团有限公司", credit_code=make_credit_code(1), employer_type="state_owned", industry="C"
+    )
     make_employer(world.other_school, "外校合作企业")
 
     response = as_user(world.helper).get(url("employers"))
@@ -70,8 +72,16 @@ def test_the_list_shows_the_school_employers_with_their_open_positions(world: Wo
 
 def test_search_and_filters(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
     make_employer(world.school, "石家庄华信科技有限公司", credit_code=HUAXIN_CODE, is_internship_base=True)
-    make_employer(world.school, "河北钢铁集团有限公司", employer_type="state_owned", industry="C")
-    make_employer(world.school, "保定乐凯新材料股份有限公司", is_work_study_host=True, industry="C")
+    make_employer(
+        world.school, "河北钢铁集团有限公司", credit_code=make_credit_code(1), employer_type="state_owned", industry="C"
+    )
+    make_employer(
+        world.school,
+        "保定乐凯新材料股份有限公司",
+        credit_code=make_credit_code(2),
+        is_work_study_host=True,
+        industry="C",
+    )
     client = as_user(world.office)
 
     def found(**params: str) -> list[str]:

@@ -38,7 +38,11 @@ print(json.dumps({
 
 def production_env(var_dir: Path) -> dict[str, str]:
     """`make deploy-check`'s environment (fresh secrets, the example host), with a temporary var directory."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_SSL_REDIRECT", "DATABASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "SECURE_SSL_REDIRECT", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(
         BANGFU_ENV="production",
         SECRET_KEY=base64.b64encode(os.urandom(48)).decode(),
