@@ -57,12 +57,6 @@ def progress_of(student: Student) -> dict[str, Any]:
     return StudentProgress.objects.filter(student=student).values().get() | {"id": None}
 
 
-@pytest.mark.xfail(
-    reason="refresh_progress does not lock the student: two writers each count only their own new activity and the "
-    "last to commit wins. Fix: lock the student row first in assistance.progress.refresh_progress "
-    "(Student.objects.select_for_update().filter(pk=student.pk).first()), then remove this marker.",
-    strict=False,
-)
 def test_activities_recorded_at_once_leave_progress_equal_to_a_rebuild(world: World) -> None:
     people = [world.helper, world.leader]  # the helper, and the department leader who may log too
     kinds = [ActivityKind.TALK, ActivityKind.CHECK_IN]

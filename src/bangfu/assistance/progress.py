@@ -235,15 +235,21 @@ def _write(rows: list[StudentProgress]) -> None:
 
 
 def refresh_progress(*, student: Student, today: dt.date) -> StudentProgress | None:
-    """Recompute one student's row; called inside the transaction of every write that changes it."""
-    facts = _gather(Student.objects.filter(pk=student.pk)).get(student.pk)
-    if facts is None:  # not in the ledger: no standards apply
-        StudentProgress.objects.filter(student_id=student.pk).delete()
-        return None
-    versions = versions_for_schools({facts.school_id})[facts.school_id]
-    row = StudentProgress(student_id=student.pk, **evaluate(facts, versions, today))
-    _write([row])
-    return row
+    """Recompute one student's row; called inside the transaction of every write that changes it.
+
+    Two writers for the same student queue on the student's row (FOR NO KEY UPDATE, which does not wait for the
+    key-share locks their own inserts hold), so the second counts the first's committed work too.
+    """
+    with transaction.atomic():
+        Student.objects.select_for_update(no_key=True).filter(pk=student.pk).values_list("pk").first()
+        facts = _gather(Student.objects.filter(pk=student.pk)).get(student.pk)
+        if facts is None:  # not in the ledger: no standards apply
+            StudentProgress.objects.filter(student_id=student.pk).delete()
+            return None
+        versions = versions_for_schools({facts.school_id})[facts.school_id]
+        row = StudentProgress(student_id=student.pk, **evaluate(facts, versions, today))
+        _write([row])
+        return row
 
 
 def rebuild_progress(*, today: dt.date, students: Any = None, batch: int = 5000) -> int:
