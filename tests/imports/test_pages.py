@@ -445,6 +445,27 @@ def test_the_worker_finishes_a_queued_import_and_the_page_shows_the_result(
     assert "hx-get" not in partial.content.decode()
 
 
+def test_an_import_whose_worker_died_runs_again_from_the_start_on_another_worker(
+    as_user,
+    world: World,
+    ledger: Path,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.IMPORT_INLINE_ROWS = 1
+    client = as_user(world.office)
+    job = previewed(client, world, ledger, E="class_unit")
+    client.post(reverse("imports:commit", args=[job.public_id]), {"mode": "valid", "confirm_skip": "on"})
+    # The first worker marked the job running and was killed before its transaction committed.
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+
+    result = run_import.call(str(job.public_id), TODAY.isoformat())
+
+    assert result == {"status": "done", "created": 2, "updated": 0, "unchanged": 0, "invalid": 2}
+    assert Student.objects.filter(student_number__startswith="202411").count() == 2
+    assert run_import.call(str(job.public_id), TODAY.isoformat()) == {"status": "done"}  # delivered twice: no-op
+    assert Student.objects.filter(student_number__startswith="202411").count() == 2
+
+
 def test_a_running_import_shows_its_phase_and_share_done(as_user, world: World, ledger: Path) -> None:  # type: ignore[no-untyped-def]
     client = as_user(world.office)
     job = previewed(client, world, ledger, E="class_unit")
