@@ -35,10 +35,10 @@ serve: install
 	HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} exec $(BIN)/gunicorn --config deploy/gunicorn.conf.py
 
 test: install
-	$(BIN)/pytest -n 2 -m "not browser and not load"
+	$(BIN)/pytest -n 2 --dist worksteal -m "not browser and not load"
 
 test-postgres: install
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bangfu} $(BIN)/pytest -n 2 -m "not browser and not load"
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bangfu} $(BIN)/pytest -n 2 --dist worksteal -m "not browser and not load"
 
 # The load test in its short form (bench/load/README.md); `bench/load/run.py` alone steps up the crowd.
 test-load: install

@@ -5,15 +5,15 @@ import os
 from dataclasses import dataclass
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import translation
 
 from bangfu.assistance.services import assign_helper
 from bangfu.organisation.models import OrgUnit, Role, User
-from bangfu.outcomes.codes import install_national_codes
 from bangfu.students.models import Student
 from bangfu.students.services import join_ledger
 from tests.factories import PASSWORD, make_school, make_staff, make_student, system_user
+from tests.snapshot import replayable
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TODAY = dt.date(2024, 3, 15)
@@ -58,23 +58,18 @@ def generous_rate_limits(settings) -> None:  # type: ignore[no-untyped-def]
     settings.LOGIN_RATE = "100000/min"
 
 
-@pytest.fixture(autouse=True)
-def national_destination_codes(request: pytest.FixtureRequest) -> None:
-    """A test that commits (a live server, `transactional_db`) gets a database flushed by the one before it: put
-    back the destination code list that a migration installs."""
-    if {"transactional_db", "live_server"} & set(request.fixturenames):
-        request.getfixturevalue("transactional_db")
-        install_national_codes()
-
-
 @pytest.fixture
 def chinese_default() -> None:
     """Keep Chinese, the default of a new school (see `english_by_default`)."""
 
 
 @pytest.fixture
-def world(db: None) -> World:
-    return make_world()
+def world(request: pytest.FixtureRequest, db: None) -> World:
+    """The world, built once per test process and written back for each test (tests/snapshot.py); a test that
+    commits (`transactional_db`, `live_server`) builds its own."""
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        return make_world()
+    return _replayed_world()
 
 
 def make_world() -> World:
@@ -126,6 +121,29 @@ def make_world() -> World:
         dept2_student=dept2_student,
         other_school_student=other_school_student,
     )
+
+
+_replayed_world = replayable(lambda: make_world())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker) -> None:  # type: ignore[no-untyped-def]
+    """The suite builds its test databases from the models (`--no-migrations` in pyproject.toml), which is much
+    faster than running every migration: record every migration as applied, as `bangfu migrate` leaves a database
+    (the national destination codes that a migration installs come with the `post_migrate` signal, see
+    `outcomes.apps`). `make migrations-check` keeps the migrations equal to the models; `tests/operations` and
+    the bench tests run them for real."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    with django_db_blocker.unblock():
+        recorder = MigrationRecorder(connection)
+        recorder.ensure_schema()
+        with override_settings(MIGRATION_MODULES={}):  # pytest-django hides them for the session
+            nodes = MigrationLoader(connection, ignore_no_migrations=True).graph.nodes
+        for app, name in nodes:
+            recorder.record_applied(app, name)
 
 
 def login(client: Client, user: User) -> Client:
