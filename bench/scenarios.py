@@ -580,36 +580,10 @@ def as_json(bench: Bench, text: str) -> str:
     )
 
 
-def use_proposed_scope() -> None:
-    """`--proposed-scope`: time the app with the change to `permissions.student_q` proposed in docs/benchmarks.md
-    (the helper's students as a list of ids instead of a subquery, so that PostgreSQL can combine the indexes of
-    each arm of the scope instead of scanning every student). Off by default: the bench measures the app as it is."""
-    from django.db.models import Q
-
-    from bangfu.assistance.models import HelperAssignment
-    from bangfu.organisation import permissions as p
-
-    def student_q(user: Any, perm: Any = p.Perm.VIEW_STUDENT) -> Q:
-        if user.is_superuser:
-            return Q()
-        q = p.unit_q(p.units_with(user, perm))
-        if perm in p.ROLE_PERMS[p.HELPER]:
-            helped = HelperAssignment.objects.active().filter(helper=user).values_list("student_id", flat=True)
-            q |= Q(pk__in=list(helped))
-        if perm in p.ROLE_PERMS[p.SELF]:
-            q |= Q(user=user)
-        return q
-
-    p.student_q = student_q
-
-
 def run_and_report(args: argparse.Namespace, meta: dict[str, Any], *, scale: str) -> int:
     """Time the chosen scenarios on the data set Django is set up for, print the report (and write the JSON)."""
     import time_machine
 
-    if args.proposed_scope:
-        use_proposed_scope()
-        scale += ", with the proposed student_q"
     started = time.perf_counter()
     load_before = machine()
     with time_machine.travel(dt.datetime.combine(meta["today"], dt.time(10)), tick=True):
@@ -631,9 +605,6 @@ def add_arguments(parser: argparse.ArgumentParser, *, repeat: int, naive_repeat:
     parser.add_argument("--export-repeat", type=int, default=3, help="timed runs of the export")
     parser.add_argument("--export-sample", type=int, default=300, help="rows read one by one for the naive export")
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, help="run only these scenarios")
-    parser.add_argument(
-        "--proposed-scope", action="store_true", help="time the change to student_q proposed in docs/benchmarks.md"
-    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
 
 

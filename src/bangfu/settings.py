@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the default widget templates, for FORM_RENDERER below
     "simple_history",
     "axes",
     "django_htmx",
@@ -125,9 +126,19 @@ TEMPLATES = [
     }
 ]
 
+# Widgets are drawn with the project's templates, so that templates/django/forms/widgets/select.html (the options
+# written in place rather than included one by one) replaces Django's.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and "jit" not in _options.get("options", ""):
+        # PostgreSQL's JIT compiles every large aggregate of a board again at each request, which costs seconds
+        # at province scale and saves nothing on queries that take milliseconds (docs/benchmarks.md). A URL
+        # that sets `options=-c jit=…` itself keeps its choice.
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 else:
     DATABASES = {
         "default": {

@@ -228,6 +228,8 @@ def test_the_list_filters_like_the_list_page(world: World, api) -> None:
     assert _names(office.get("/students", helper=str(world.helper.public_id))) == ["田斌臣"]
     assert len(_names(office.get("/students", cohort=2021))) == 4
     assert _names(office.get("/students", cohort=2020)) == []
+    assert len(_names(office.get("/students", school=str(world.school.public_id)))) == 4
+    assert _names(office.get("/students", school=str(world.other_school.public_id))) == []  # not the office's
 
 
 def test_filters_never_widen_the_scope(world: World, api) -> None:

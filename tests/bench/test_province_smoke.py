@@ -74,7 +74,6 @@ def test_a_tiny_province_is_loaded_and_every_scenario_runs(transactional_db: Non
         export_sample=3,
         only=None,
         json=tmp_path / "figures.json",
-        proposed_scope=False,
     )
     assert scenarios.run_and_report(run, meta, scale="province smoke test") == 0
     figures = scenarios.json.loads(run.json.read_text())

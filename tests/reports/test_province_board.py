@@ -181,6 +181,23 @@ def test_each_figure_links_to_the_student_list_of_its_school_and_filters(scene: 
         assert parse_qs(url.query) == {"school": [school_b], **filters}, name
 
 
+def test_each_figure_is_the_number_of_rows_of_the_list_it_opens(scene: Province, as_user) -> None:  # type: ignore[no-untyped-def]
+    client = as_user(scene.office)
+    rows = school_rows(client.get(PROVINCE).content.decode())
+    opened = 0
+    for school in (scene.school_a, scene.school_b):
+        for name, (value, url) in rows[str(school.public_id)].items():
+            if not url:
+                continue
+            response = client.get(url)
+            assert response.context["page"].paginator.count == value, (school.code, name)
+            assert {s.school_id for s in response.context["page"].object_list} <= {school.pk}, name
+            opened += 1
+    assert opened == 10
+    page = client.get(rows[str(scene.school_b.public_id)]["school-ledger"][1]).content.decode()
+    assert f"School: {scene.school_b.name_en or scene.school_b.name}" in html.unescape(page)
+
+
 def test_a_year_asked_for_counts_that_cohort(scene: Province, as_user) -> None:  # type: ignore[no-untyped-def]
     rows = school_rows(as_user(scene.office).get(PROVINCE, {"year": 2025}).content.decode())
     school_a = rows[str(scene.school_a.public_id)]

@@ -74,6 +74,7 @@ class StudentOut(Schema):
 
 class StudentFilters(InputSchema):
     q: str | None = Field(None, max_length=100, description="Part of the name, or the start of the student number.")
+    school: UUID | None = Field(None, description="The id of a school (a province's office sees several).")
     department: UUID | None = None
     major: UUID | None = None
     class_unit: UUID | None = None

@@ -146,15 +146,42 @@ def unit_q(units: list[OrgUnit], prefix: str = "") -> Q:
     return q
 
 
-def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT) -> Q:
-    """The filter for students on which `user` holds `perm`: used by every list, page, export and API."""
+class _Assignments:
+    """Counts the helper assignments saved in this process, so a list of helped students read earlier in the same
+    request (or test) is read again after one changes."""
+
+    changes = 0
+
+
+def assignments_changed() -> None:
+    _Assignments.changes += 1
+
+
+def helped_ids(user: User) -> list[int]:
+    """The ids of the students `user` helps now, read once per user object (i.e. once per request)."""
     from bangfu.assistance.models import HelperAssignment
 
+    cached = getattr(user, "_bangfu_helped", None)
+    if cached is None or cached[0] != _Assignments.changes:
+        ids = list(HelperAssignment.objects.active().filter(helper=user).values_list("student_id", flat=True))
+        cached = (_Assignments.changes, ids)
+        user._bangfu_helped = cached  # type: ignore[attr-defined]
+    return cached[1]
+
+
+def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT) -> Q:
+    """The filter for students on which `user` holds `perm`: used by every list, page, export and API.
+
+    The helper's students are a list of ids, not a subquery: PostgreSQL can then combine the index on the unit
+    columns with the primary key for the OR, where `id IN (SELECT …)` makes it test every student of the
+    database (docs/benchmarks.md)."""
     if user.is_superuser:
         return Q()
     q = unit_q(units_with(user, perm))
     if perm in ROLE_PERMS[HELPER]:
-        q |= Q(pk__in=HelperAssignment.objects.active().filter(helper=user).values("student_id"))
+        helped = helped_ids(user)
+        if helped:
+            q |= Q(pk__in=helped)
     if perm in ROLE_PERMS[SELF]:
         q |= Q(user=user)
     return q

@@ -143,6 +143,7 @@ class StudentFilterForm(BootstrapForm):
     verified = forms.ChoiceField(label=_("Verification"), required=False, choices=VERIFIED_CHOICES)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
     # Narrower filters that only the dashboards' links set: kept in hidden fields, named above the results.
+    school = forms.UUIDField(label=_("School"), required=False, widget=forms.HiddenInput)
     as_of = forms.DateField(label=_("As of"), required=False, widget=forms.HiddenInput)
     placed_from = forms.DateField(label=_("Struck off from"), required=False, widget=forms.HiddenInput)
     placed_until = forms.DateField(label=_("Struck off until"), required=False, widget=forms.HiddenInput)
@@ -153,6 +154,7 @@ class StudentFilterForm(BootstrapForm):
 
     def __init__(self, data: Any, *, user: User) -> None:
         super().__init__(data)
+        self.user = user
         self.fields["q"].widget.attrs.update({"placeholder": _("Name or student number"), "autocomplete": "off"})
         by_kind: dict[str, list[tuple[str, str]]] = {UnitKind.DEPARTMENT: [], UnitKind.MAJOR: [], UnitKind.CLASS: []}
         for unit in units_in_scope(user).only("public_id", "kind", "name", "name_en", "path").order_by("path"):
@@ -175,6 +177,10 @@ class StudentFilterForm(BootstrapForm):
         """The hidden filters in force, in words, so the list says why it is narrower than its visible filters."""
         data = self.cleaned_data if self.is_bound else {}
         shown = []
+        if data.get("school"):
+            school = units_in_scope(self.user, kinds=(UnitKind.SCHOOL,)).filter(public_id=data["school"]).first()
+            name = school.display_name(get_language()) if school else str(data["school"])
+            shown.append(f"{self.fields['school'].label}: {name}")
         for name in ("as_of", "placed_from", "placed_until"):
             if data.get(name):
                 shown.append(f"{self.fields[name].label}: {data[name].isoformat()}")
@@ -189,6 +195,7 @@ class StudentFilterForm(BootstrapForm):
         in_ledger = data.get("in_ledger")
         return {
             "q": data.get("q") or None,
+            "school": data.get("school") or None,
             "department": data.get("department") or None,
             "major": data.get("major") or None,
             "class_unit": data.get("class_unit") or None,

@@ -93,6 +93,7 @@ def apply_student_filters(
     queryset: QuerySet[Student],
     *,
     q: str | None = None,
+    school: uuid.UUID | str | None = None,
     department: uuid.UUID | str | None = None,
     major: uuid.UUID | str | None = None,
     class_unit: uuid.UUID | str | None = None,
@@ -119,7 +120,8 @@ def apply_student_filters(
     """Narrow a (scoped) student queryset by the list filters; `None` or "" leaves a filter out.
 
     - `q`: part of the name, or the start of the student number (whitespace trimmed).
-    - `department`, `major`, `class_unit`: the unit's `public_id` (UUID or its string).
+    - `school`, `department`, `major`, `class_unit`: the unit's `public_id` (UUID or its string); `school` is
+      what the province board's figures link with.
     - `cohort`: enrolment year. `category`: a `Category` code, matched against the open ledger entry.
     - `helper`: the `public_id` of the user who is the active primary helper.
     - `in_ledger`: True = has an open ledger entry, False = has none, None = either.
@@ -146,7 +148,8 @@ def apply_student_filters(
     text = (q or "").strip()
     if text:
         queryset = queryset.filter(Q(name__icontains=text) | Q(student_number__startswith=text))
-    for field, raw in (("department", department), ("major", major), ("class_unit", class_unit)):
+    units = (("school", school), ("department", department), ("major", major), ("class_unit", class_unit))
+    for field, raw in units:
         if raw in (None, ""):
             continue
         unit_id = _as_uuid(raw)
