@@ -138,3 +138,68 @@ def test_create_token_refuses_an_unknown_user(world: World) -> None:
     with pytest.raises(CommandError, match="nobody"):
         call_command("create_token", "nobody")
     assert not ApiToken.objects.exists()
+
+
+def test_tokens_lists_a_user_s_tokens_and_revokes_one_by_its_prefix(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nightly = create_api_token(user=world.counsellor, name="夜间导出")
+    portal = create_api_token(user=world.counsellor, name="学工系统对接")
+    other = create_api_token(user=world.office, name="就业平台")
+
+    call_command("tokens", "counsellor")
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[:2] for line in listed] == [
+        [f"{nightly[:8]}…", "夜间导出"],
+        [f"{portal[:8]}…", "学工系统对接"],
+    ]
+    assert all("made 20" in line and "revoked" not in line for line in listed)
+
+    call_command("tokens", "counsellor", "--revoke", f"{nightly[:8]}…")  # as the list shows it
+
+    assert capsys.readouterr().out == "Revoked 1 token(s) of counsellor.\n"
+    assert Client().get(f"{API}/students", headers=_bearer(nightly)).status_code == 401
+    assert Client().get(f"{API}/students", headers=_bearer(portal)).status_code == 200
+    assert Client().get(f"{API}/students", headers=_bearer(other)).status_code == 200
+    call_command("tokens", "counsellor")
+    assert "revoked 20" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_tokens_revokes_every_token_of_a_user_whose_laptop_was_stolen(world: World) -> None:
+    tokens = [create_api_token(user=world.counsellor, name=name) for name in ("甲", "乙")]
+    kept = create_api_token(user=world.office)
+
+    call_command("tokens", "counsellor", "--revoke-all")
+
+    assert [Client().get(f"{API}/students", headers=_bearer(t)).status_code for t in tokens] == [401, 401]
+    assert Client().get(f"{API}/students", headers=_bearer(kept)).status_code == 200
+    assert ApiToken.objects.count() == 3  # kept, with the time of revocation
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nobody"], "There is no user 'nobody'"),
+        (["counsellor", "--revoke", "bf_"], "first 4 to 8 characters"),
+        (["counsellor", "--revoke", "bf_zzzzz"], "no unrevoked token starting with 'bf_zzzzz'; nothing was revoked"),
+        (["counsellor", "--revoke", "bf_abcdefgh"], "first 4 to 8 characters"),
+    ],
+)
+def test_tokens_refuses_what_it_cannot_match_and_revokes_nothing(world: World, args: list[str], message: str) -> None:
+    token = create_api_token(user=world.counsellor)
+
+    with pytest.raises(CommandError, match=message.replace("(", r"\(")):
+        call_command("tokens", *args)
+
+    assert Client().get(f"{API}/students", headers=_bearer(token)).status_code == 200
+
+
+def test_tokens_will_not_guess_between_two_tokens_with_the_same_start(world: World) -> None:
+    first, second = create_api_token(user=world.counsellor), create_api_token(user=world.counsellor)
+    ApiToken.objects.update(prefix="bf_same1")
+
+    with pytest.raises(CommandError, match="more than one token starting with 'bf_same'"):
+        call_command("tokens", "counsellor", "--revoke", "bf_same")
+
+    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 2
+    assert {first[:3], second[:3]} == {"bf_"}

@@ -5,6 +5,8 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bangfu.organisation.models import CHILD_KINDS, ApiToken, OrgUnit, Role, RoleGrant, UnitKind, User
@@ -79,6 +81,11 @@ def create_api_token(*, user: User, name: str = "") -> str:
     token = "bf_" + secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, name=name, digest=hashlib.sha256(token.encode()).hexdigest(), prefix=token[:8])
     return token
+
+
+def revoke_api_tokens(tokens: QuerySet[ApiToken]) -> int:
+    """Revoke these tokens now (kept, with the time of revocation); returns how many were still valid."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 def user_for_token(token: str) -> User | None:
