@@ -390,16 +390,21 @@ def test_a_clean_file_is_imported_all_at_once(as_user, world: World, tmp_path: P
 # --- background import: progress, cancel, result -------------------------------------------------------------
 
 
-def test_a_large_import_waits_for_the_worker_with_a_progress_bar_and_can_be_cancelled(
-    as_user,
-    world: World,
-    ledger: Path,
-    settings,  # type: ignore[no-untyped-def]
-) -> None:
+Queued = tuple[Client, ImportJob]
+
+
+@pytest.fixture
+def queued(as_user, world: World, ledger: Path, settings) -> Queued:  # type: ignore[no-untyped-def]
+    """A file too large to import at once (IMPORT_INLINE_ROWS = 1), committed by the office: queued for the worker."""
     settings.IMPORT_INLINE_ROWS = 1
     client = as_user(world.office)
     job = previewed(client, world, ledger, E="class_unit")
     client.post(reverse("imports:commit", args=[job.public_id]), {"mode": "valid", "confirm_skip": "on"})
+    return client, job
+
+
+def test_a_large_import_waits_for_the_worker_with_a_progress_bar_and_can_be_cancelled(queued: Queued) -> None:
+    client, job = queued
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED
     url = reverse("imports:job", args=[job.public_id])
@@ -426,16 +431,8 @@ def test_a_large_import_waits_for_the_worker_with_a_progress_bar_and_can_be_canc
     assert "This import has already finished." in text_of(response)
 
 
-def test_the_worker_finishes_a_queued_import_and_the_page_shows_the_result(
-    as_user,
-    world: World,
-    ledger: Path,
-    settings,  # type: ignore[no-untyped-def]
-) -> None:
-    settings.IMPORT_INLINE_ROWS = 1
-    client = as_user(world.office)
-    job = previewed(client, world, ledger, E="class_unit")
-    client.post(reverse("imports:commit", args=[job.public_id]), {"mode": "valid", "confirm_skip": "on"})
+def test_the_worker_finishes_a_queued_import_and_the_page_shows_the_result(queued: Queued) -> None:
+    client, job = queued
 
     run_import.call(str(job.public_id), TODAY.isoformat())
 
@@ -445,16 +442,8 @@ def test_the_worker_finishes_a_queued_import_and_the_page_shows_the_result(
     assert "hx-get" not in partial.content.decode()
 
 
-def test_an_import_whose_worker_died_runs_again_from_the_start_on_another_worker(
-    as_user,
-    world: World,
-    ledger: Path,
-    settings,  # type: ignore[no-untyped-def]
-) -> None:
-    settings.IMPORT_INLINE_ROWS = 1
-    client = as_user(world.office)
-    job = previewed(client, world, ledger, E="class_unit")
-    client.post(reverse("imports:commit", args=[job.public_id]), {"mode": "valid", "confirm_skip": "on"})
+def test_an_import_whose_worker_died_runs_again_from_the_start_on_another_worker(queued: Queued) -> None:
+    _client, job = queued
     # The first worker marked the job running and was killed before its transaction committed.
     ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
 
