@@ -123,7 +123,7 @@ def make_world() -> World:
     )
 
 
-_replayed_world = replayable(lambda: make_world())
+_replayed_world = replayable(make_world)
 
 
 @pytest.fixture(scope="session")

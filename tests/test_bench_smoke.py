@@ -17,21 +17,22 @@ pytestmark = pytest.mark.own_sqlite
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_bench(script: str, *args: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
+    """Run a bench script in a process of its own, away from the test database's settings."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BANGFU_VAR_DIR", "DJANGO_SETTINGS_MODULE")}
     return subprocess.run(
         [sys.executable, str(REPO / "bench" / script), *args],
         capture_output=True,
         text=True,
         env=env,
-        timeout=180,
+        timeout=timeout,
         check=False,
     )
 
 
 def test_generate_and_run_a_tiny_university(tmp_path: Path) -> None:
     var_dir = str(tmp_path / "bench")
-    built = _bench("generate.py", "--var-dir", var_dir, "--students", "200", "--activities", "3000")
+    built = run_bench("generate.py", "--var-dir", var_dir, "--students", "200", "--activities", "3000")
     assert built.returncode == 0, built.stdout + built.stderr
     meta = json.loads((tmp_path / "bench" / "bench.json").read_text())
     assert meta["students"] == 200
@@ -39,11 +40,11 @@ def test_generate_and_run_a_tiny_university(tmp_path: Path) -> None:
     assert meta["activities"] >= 3000
     assert meta["progress_rows"] == meta["ledger_students"]
 
-    again = _bench("generate.py", "--var-dir", var_dir)
+    again = run_bench("generate.py", "--var-dir", var_dir)
     assert "Reusing the data set" in again.stdout
 
     out = tmp_path / "figures.json"
-    ran = _bench(
+    ran = run_bench(
         "run.py",
         "--var-dir",
         var_dir,
@@ -64,7 +65,7 @@ def test_generate_and_run_a_tiny_university(tmp_path: Path) -> None:
 
 def test_placement_bench_builds_a_small_cohort_and_times_every_grouping(tmp_path: Path) -> None:
     out = tmp_path / "placement.json"
-    ran = _bench(
+    ran = run_bench(
         "placement.py",
         "--var-dir",
         str(tmp_path / "placement"),
@@ -94,7 +95,7 @@ def test_placement_bench_builds_a_small_cohort_and_times_every_grouping(tmp_path
 
 def test_export_bench_builds_a_small_university_and_times_the_work_ledger(tmp_path: Path) -> None:
     out = tmp_path / "exports.json"
-    ran = _bench(
+    ran = run_bench(
         "exports.py",
         "--var-dir",
         str(tmp_path / "exports"),

@@ -6,28 +6,18 @@ script stops), so `make bench` does not rot between the runs that record figures
 """
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.own_sqlite
+from tests.test_bench_smoke import run_bench
 
-REPO = Path(__file__).resolve().parent.parent.parent
+pytestmark = pytest.mark.own_sqlite
 
 
 def _bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BANGFU_VAR_DIR", "DJANGO_SETTINGS_MODULE")}
-    return subprocess.run(
-        [sys.executable, str(REPO / "bench" / script), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_bench(script, *args, timeout=300)
 
 
 def test_every_scenario_runs_on_a_tiny_university(tmp_path: Path) -> None:
