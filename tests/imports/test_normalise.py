@@ -38,6 +38,10 @@ def test_a_date_that_is_not_one(cell: str) -> None:
 def test_text_makes_full_width_half_width_and_trims() -> None:
     assert norm.text("  ＡＢＣ　１２３  ") == "ABC 123"
     assert norm.text(2021001.0) == "2021001"
+    assert norm.text("2021001") == "2021001"
+    assert norm.text("ｘ１２") == "x12"
+    assert norm.text("王小明") == "王小明"
+    assert [norm.blank(v) for v in ("", "  ", "\u3000", "\t\n", None, " a ", 0)] == [True] * 5 + [False] * 2
     assert norm.code(" ２０２１ ００１ ") == "2021001"
     assert norm.name(" 王　小明 ") == "王小明"
     assert norm.name("  Anna  Li ") == "Anna Li"

@@ -3,6 +3,7 @@ changes nothing; changes are recorded as history."""
 
 import datetime as dt
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,11 @@ def test_a_messy_ledger_is_imported_exactly(world: World, ledger_file: Path) -> 
     assert HelperAssignment.history.filter(id=assignment.pk, history_type="+").count() == 1  # type: ignore[attr-defined]
     # Progress rows exist for the new ledger students, as after `join_ledger`.
     assert StudentProgress.objects.filter(student__in=[wang, li]).count() == 2
+    # Public ids are random (version 4) UUIDs, found again by the pages' look-ups.
+    for row in (wang, li, zhang, entry, assignment):
+        assert (row.public_id.version, row.public_id.variant) == (4, uuid.RFC_4122)
+        assert type(row).objects.get(public_id=str(row.public_id)) == row
+    assert len({wang.public_id, li.public_id, zhang.public_id}) == 3
 
 
 def test_importing_the_same_file_again_changes_nothing(world: World, ledger_file: Path) -> None:

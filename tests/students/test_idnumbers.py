@@ -1,4 +1,7 @@
+import datetime as dt
+
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
 
 from bangfu.students import idnumbers
@@ -29,6 +32,42 @@ def test_invalid_numbers_say_what_is_wrong(raw, code):
     with pytest.raises(ValidationError) as exc:
         idnumbers.validate(raw if code != "checksum" else _wrong_check(raw))
     assert exc.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("first17", "check"),
+    [
+        ("11010519491231002", "X"),  # GB 11643's example
+        ("44052418800101001", "4"),
+        ("13018220030517001", "5"),
+        ("00000000000000000", "1"),  # a weighted sum of 0
+    ],
+)
+def test_check_digit_of_known_numbers(first17, check):
+    assert idnumbers.check_digit(first17) == check
+
+
+def test_digits_of_other_scripts_are_not_an_id_number():
+    # Arabic-Indic digits are digits to Python's \d, but no ID card carries them.
+    with pytest.raises(ValidationError) as exc:
+        idnumbers.validate("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X")
+    assert exc.value.code == "format"
+
+
+def test_birth_date_after_the_given_day_is_refused():
+    number = "11010519491231002X"
+    assert idnumbers.validate(number, today=dt.date(1950, 1, 1)) == number
+    with pytest.raises(ValidationError) as exc:
+        idnumbers.validate(number, today=dt.date(1949, 12, 30))
+    assert exc.value.code == "birth"
+
+
+def test_keyed_hash_follows_the_current_key(settings):
+    number = "11010519491231002X"
+    before = idnumbers.keyed_hash(number)
+    assert before == idnumbers.keyed_hash(number) and len(before) == 64
+    settings.DATA_KEYS = [Fernet.generate_key().decode(), *settings.DATA_KEYS]
+    assert idnumbers.keyed_hash(number) != before
 
 
 def _wrong_check(raw: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,8 +33,10 @@ _PLAIN = (
 def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     """How a column's Python value becomes a database value; None when it goes as it is."""
     db = connections[DEFAULT_DB_ALIAS]  # the real connection, not the thread-local proxy (read per value)
-    if isinstance(field, models.UUIDField):
-        return None if db.features.has_native_uuid_field else (lambda v: None if v is None else v.hex)
+    if isinstance(field, models.UUIDField):  # a str is the stored form already (`random_uuid_hex`)
+        if db.features.has_native_uuid_field:
+            return None
+        return lambda v: v if v is None or v.__class__ is str else v.hex
     if isinstance(field, _PLAIN):
         return None
     # Dates and times repeat (one `now` per import, a few enrolment dates): convert each distinct value once.
@@ -55,6 +58,16 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
 
 def _columns(model: type[models.Model], with_pk: bool = False) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if with_pk or not isinstance(f, models.AutoField)]
+
+
+_UUID_VARIANT = "89ab"
+
+
+def random_uuid_hex() -> str:
+    """A new random (version 4) UUID for a row written here, as 32 hex digits: what SQLite stores, and what
+    PostgreSQL takes for a uuid. Twice as fast as `uuid.uuid4()` and its conversion (an import makes 300,000)."""
+    h = os.urandom(16).hex()
+    return f"{h[:12]}4{h[13:16]}{_UUID_VARIANT[int(h[16], 16) & 3]}{h[17:]}"
 
 
 def _defaults(fields: list[models.Field]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:

@@ -56,7 +56,7 @@ class Memo:
 
 
 def blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
 
 
 def text(value: Any) -> str:
@@ -64,6 +64,10 @@ def text(value: Any) -> str:
 
     A whole number stored as a number (学号 2021001 typed into a number cell) reads back without ".0".
     """
+    if value.__class__ is str:  # most cells: tested first
+        if value.isascii() and value.isalnum():  # nothing for NFKC to change, no space to trim (2021001)
+            return value
+        return _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -78,8 +82,7 @@ def text(value: Any) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    cleaned = unicodedata.normalize("NFKC", str(value))
-    return _SPACES.sub(" ", cleaned).strip()
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
 
 
 # Full-width letters and digits (and the ideographic space) made half-width; Chinese punctuation kept.

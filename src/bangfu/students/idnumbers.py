@@ -1,8 +1,10 @@
 """Resident ID numbers (居民身份证号码): validation, masking, encryption and a keyed hash for look-ups."""
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
+import operator
 import re
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -18,6 +20,8 @@ _PROVINCES = {
     50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 91,
 }  # fmt: skip
 _FULLWIDTH = str.maketrans("０１２３４５６７８９ｘＸ", "0123456789XX")
+_FORMAT = re.compile(r"[0-9]{17}[0-9X]")
+_ZERO_WEIGHTED = ord("0") * sum(_WEIGHTS)  # the weighted sum of seventeen "0" characters' codes
 
 
 def normalise(raw: str) -> str:
@@ -25,13 +29,18 @@ def normalise(raw: str) -> str:
 
 
 def check_digit(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    """The 18th character of the number whose first 17 digits (ASCII) are given (GB 11643, ISO 7064 MOD 11-2).
+
+    Each digit's value is its character code less that of "0": the weighted sum is taken over the codes (a
+    bulk import checks 100,000 numbers) and the zeros' share taken off once."""
+    return _CHECK[(sum(map(operator.mul, first17.encode("ascii"), _WEIGHTS)) - _ZERO_WEIGHTED) % 11]
 
 
-def validate(raw: str) -> str:
-    """Return the normalised number or raise ValidationError saying what is wrong."""
+def validate(raw: str, today: dt.date | None = None) -> str:
+    """Return the normalised number or raise ValidationError saying what is wrong (a birth date after `today`,
+    by default the real date, is one)."""
     number = normalise(raw)
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not _FORMAT.fullmatch(number):
         raise ValidationError(_("An ID number has 18 characters: 17 digits and a final digit or X."), code="format")
     if int(number[:2]) not in _PROVINCES:
         raise ValidationError(_("The ID number does not start with a valid region code."), code="region")
@@ -39,7 +48,7 @@ def validate(raw: str) -> str:
         born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError(_("The birth date inside the ID number is not a real date."), code="birth") from None
-    if born.year < 1900 or born > dt.date.today():
+    if born.year < 1900 or born > (today or dt.date.today()):
         raise ValidationError(_("The birth date inside the ID number is not plausible."), code="birth")
     if check_digit(number[:17]) != number[17]:
         raise ValidationError(
@@ -71,9 +80,13 @@ def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode() if token else ""
 
 
+@functools.lru_cache(maxsize=4)
+def _hash_key(data_key: str) -> bytes:
+    return hashlib.sha256(b"bangfu-id-number:" + data_key.encode()).digest()
+
+
 def keyed_hash(number: str) -> str:
     """A stable HMAC of the number, so duplicates can be found without decrypting every row."""
     if not number:
         return ""
-    key = hashlib.sha256(b"bangfu-id-number:" + settings.DATA_KEYS[0].encode()).digest()
-    return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(_hash_key(settings.DATA_KEYS[0]), number.encode(), "sha256").hex()

@@ -68,7 +68,7 @@ class Run:
     now: dt.datetime = field(default_factory=timezone.now)
     # Rows the write touched that a ledger student's progress depends on (filled by `write`).
     progress_students: set[int] = field(default_factory=set)
-    _scope: dict[tuple[str, int], bool] = field(default_factory=dict)
+    _scope: dict[tuple[Perm, int], bool] = field(default_factory=dict)
 
     def problem(self, row: int, field_key: str, message: str) -> None:
         self.problems.append(Problem(row, field_key, message))
@@ -76,10 +76,12 @@ class Run:
 
     def may(self, perm: Perm, unit: OrgUnit) -> bool:
         """`has_unit_perm`, remembered per unit for the run (a file holds thousands of rows per class)."""
-        cache_key = (str(perm), unit.pk)
-        if cache_key not in self._scope:
-            self._scope[cache_key] = has_unit_perm(self.actor, perm, unit)
-        return self._scope[cache_key]
+        cache_key = (perm, unit.id)
+        try:
+            return self._scope[cache_key]
+        except KeyError:
+            allowed = self._scope[cache_key] = has_unit_perm(self.actor, perm, unit)
+            return allowed
 
     def holds_anywhere(self, perm: Perm) -> bool:
         """Whether the actor holds `perm` on some unit of the school (or on the school itself)."""

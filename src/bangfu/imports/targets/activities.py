@@ -13,7 +13,6 @@ staff member they may name.
 from __future__ import annotations
 
 import functools
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -289,7 +288,7 @@ class ActivitiesTarget(Target):
             fits_student = values.get("fits_student", False)
             plan.rows.append(
                 {
-                    "public_id": uuid.uuid4(),
+                    "public_id": bulk.random_uuid_hex(),
                     "student_id": student["id"],
                     "helper_id": record.helper_id,
                     "created_by_id": run.actor.pk,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -439,7 +438,7 @@ class DestinationsTarget(Target):
                 placed_since = (previous["placed_since"] if previous and was_placed else None) or run.today
             plan.new.append(
                 {
-                    "public_id": uuid.uuid4(),
+                    "public_id": bulk.random_uuid_hex(),
                     "student_id": student["id"],
                     "code_id": record.code.pk,
                     "employer_id": None,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,7 +257,7 @@ class StudentsTarget(Target):
         raw_id = cells.get("id_number")
         if not blank(raw_id):
             try:
-                valid = idnumbers.validate(norm.id_number(raw_id))
+                valid = idnumbers.validate(norm.id_number(raw_id), run.today)
             except norm.Invalid as e:
                 errors["id_number"] = str(e)
             except ValidationError as e:
@@ -704,7 +703,7 @@ def _defaults(record: Record) -> tuple[str, int, dt.date, dt.date]:
 def _new_student(run: Run, record: Record, place: dict[str, int], encrypt: Any) -> dict[str, Any]:
     level, years, enrolled_on, graduation = _defaults(record)
     state: dict[str, Any] = {
-        "public_id": uuid.uuid4(),
+        "public_id": bulk.random_uuid_hex(),
         "school_id": run.school.pk,
         "student_number": record.number,
         "name": "",
@@ -736,7 +735,7 @@ def _new_student(run: Run, record: Record, place: dict[str, int], encrypt: Any) 
 
 def _new_entry(run: Run, student_id: int, ledger: dict[str, Any]) -> dict[str, Any]:
     return {
-        "public_id": uuid.uuid4(),
+        "public_id": bulk.random_uuid_hex(),
         "student_id": student_id,
         "source": LedgerSource.IMPORT,
         "hardship_level": ledger.get("hardship_level", ""),
@@ -755,7 +754,7 @@ def _new_entry(run: Run, student_id: int, ledger: dict[str, Any]) -> dict[str, A
 
 def _new_assignment(run: Run, student_id: int, helper_id: int | None, start: dt.date) -> dict[str, Any]:
     return {
-        "public_id": uuid.uuid4(),
+        "public_id": bulk.random_uuid_hex(),
         "student_id": student_id,
         "helper_id": helper_id,
         "is_primary": True,
