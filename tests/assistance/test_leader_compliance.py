@@ -13,9 +13,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bangfu.assistance.models import ActivityKind, Metric, Period, Stage
+from bangfu.assistance.models import ActivityKind, HelperAssignment, Metric, Period, Stage
 from bangfu.assistance.progress import rebuild_progress
-from bangfu.assistance.services import record_activity, save_policy
+from bangfu.assistance.services import hand_over, record_activity, save_policy
 from bangfu.organisation.models import Role, User
 from bangfu.students.models import Student
 from tests.assistance.helpers import english, ledger_student
@@ -161,6 +161,34 @@ def test_each_helper_with_caseload_compliance_late_and_at_risk(world: World, as_
     assert row_of(page, "Whole department") == {"ledger": 6, "meeting": 2, "overdue": 4, "at_risk": 3}
     assert "33%" in page and "50%" in page
     assert "陈晨" not in page  # dept2
+
+
+def test_a_handed_over_student_counts_for_the_new_helper_only(world: World, as_user, dept) -> None:  # type: ignore[no-untyped-def]
+    # 李强 goes from 郑银乐 to 赵辅导员; 郑银乐 also stands by 张伟 as a second, non-primary helper.
+    hand_over(
+        actor=world.leader,
+        student=dept.late,
+        new_helper=world.counsellor,
+        on=TODAY,
+        note="交接：简历已改两稿",
+        today=TODAY,
+    )
+    HelperAssignment.objects.create(
+        student=dept.counsellor_ok, helper=world.helper, is_primary=False, started_on=TODAY, assigned_by=world.leader
+    )
+    rebuild_progress(today=TODAY)
+    client = as_user(world.leader)
+    page = client.get(URL).content.decode()
+    assert row_of(page, "郑银乐") == {"ledger": 2, "meeting": 1, "overdue": 1, "at_risk": 1}
+    assert row_of(page, "赵辅导员") == {"ledger": 3, "meeting": 1, "overdue": 2, "at_risk": 1}
+    assert row_of(page, "Whole department") == {"ledger": 6, "meeting": 2, "overdue": 4, "at_risk": 3}
+    for href, _name, value in figures(page):
+        assert listed(client, href) == value, href
+    board = client.get(reverse("reports:department")).context["board"]
+    assert sorted((r.name, r.ledger.value, r.behind.value) for r in board.helpers_behind) == [
+        ("赵辅导员", 3, 2),
+        ("郑银乐", 2, 1),
+    ]
 
 
 def test_late_items_and_students_at_risk_say_why(world: World, as_user, dept) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.urls import reverse
@@ -41,8 +41,31 @@ def at_risk(prefix: str = "") -> Q:  # risk=2
     return Q(**{f"{prefix}progress__risk__gte": RiskLevel.AT_RISK})
 
 
-def _has_helper() -> Exists:
-    return Exists(HelperAssignment.objects.active().filter(student_id=OuterRef("pk")))
+HELPER = "active_assignment__helper"  # the helper of a row of `with_active_helper`
+
+
+def with_active_helper(students: QuerySet[Student]) -> QuerySet[Student]:
+    """`students` who have an active (primary) helper, that assignment joined as `active_assignment`: the rows to
+    count per helper (`values(HELPER + "__public_id")`); the figures' conditions apply to them as they are.
+
+    Counting from the students lets the database walk from the few in scope to their assignments. Counting the
+    same from `HelperAssignment.objects.filter(student__in=students)` made PostgreSQL expect most assignments of
+    the database to match and read all of them and every progress row (docs/benchmarks.md)."""
+    return students.annotate(active_assignment=active_assignment()).filter(active_assignment__isnull=False)
+
+
+def active_assignment() -> FilteredRelation:
+    """A student's active (primary) helper assignment, to join as `active_assignment`: a student has at most one,
+    so the join adds no rows."""
+    return FilteredRelation(
+        "helper_assignments",
+        condition=Q(helper_assignments__ended_on__isnull=True, helper_assignments__is_primary=True),
+    )
+
+
+def helper_shown() -> Coalesce:
+    """The helper's name as the boards show it (the username when no full name is recorded)."""
+    return Coalesce(NullIf(F(f"{HELPER}__full_name"), Value("")), F(f"{HELPER}__username"))
 
 
 # Each figure: its name, the extra student-list filters of its link, and how it is counted.
@@ -146,34 +169,28 @@ def ledger_students(user: User, **filters: Any) -> QuerySet[Student]:
 
 
 def _counts(with_unassigned: bool = False) -> dict[str, Any]:
+    """The figures' aggregates; "unassigned" (no active helper) counts on rows that join `active_assignment`."""
     counts = {name: count for name, _extra, count in FIGURES}
     if with_unassigned:
-        counts["unassigned"] = Count("pk", filter=~Q(_has_helper()))
+        counts["unassigned"] = Count("pk", filter=Q(active_assignment__isnull=True))
     return counts
 
 
 def total_row(user: User, label: str, **filters: Any) -> Row:
     """The figures of every ledger student the list shows for `filters`, in one query."""
-    figures = ledger_students(user, **filters).aggregate(**_counts(with_unassigned=True))
+    students = ledger_students(user, **filters).annotate(active_assignment=active_assignment())
+    figures = students.aggregate(**_counts(with_unassigned=True))
     return Row(label=label, filters={k: str(v) for k, v in filters.items() if v}, **figures)
 
 
 def helper_rows(user: User, department: OrgUnit) -> list[Row]:
     """Each helper of the department's ledger students with their figures, weakest compliance first; one query."""
     students = ledger_students(user, department=department.public_id)
-    shown = Coalesce(NullIf(F("helper__full_name"), Value("")), F("helper__username"))
     rows = (
-        HelperAssignment.objects.active()
-        .filter(student__in=students.values("pk"))
-        .values("helper__public_id")
-        .annotate(
-            name=shown,
-            ledger=Count("pk"),
-            meeting=Count("pk", filter=meets_all("student__")),
-            overdue=Count("pk", filter=overdue("student__")),
-            at_risk=Count("pk", filter=at_risk("student__")),
-        )
-        .order_by("helper__full_name", "helper__username", "helper__public_id")
+        with_active_helper(students)
+        .values(f"{HELPER}__public_id")
+        .annotate(name=helper_shown(), **_counts())
+        .order_by(f"{HELPER}__full_name", f"{HELPER}__username", f"{HELPER}__public_id")
     )
     result = [
         Row(
@@ -182,7 +199,7 @@ def helper_rows(user: User, department: OrgUnit) -> list[Row]:
             meeting=r["meeting"],
             overdue=r["overdue"],
             at_risk=r["at_risk"],
-            filters={"department": str(department.public_id), "helper": str(r["helper__public_id"])},
+            filters={"department": str(department.public_id), "helper": str(r[f"{HELPER}__public_id"])},
         )
         for r in rows
     ]
@@ -192,13 +209,12 @@ def helper_rows(user: User, department: OrgUnit) -> list[Row]:
 
 def department_rows(user: User, departments: QuerySet[OrgUnit]) -> list[Row]:
     """Each department with its figures and how many helpers serve it, in two queries."""
-    helper_of = HelperAssignment.objects.active().filter(student_id=OuterRef("pk")).values("helper_id")[:1]
     grouped = (
         ledger_students(user)
         .filter(department__in=departments)
-        .annotate(helper_pk=Subquery(helper_of))
+        .annotate(active_assignment=active_assignment())
         .values("department_id")
-        .annotate(**_counts(with_unassigned=True), helpers=Count("helper_pk", distinct=True))
+        .annotate(**_counts(with_unassigned=True), helpers=Count(f"{HELPER}_id", distinct=True))
         .order_by()
     )
     by_department = {r["department_id"]: {k: v for k, v in r.items() if k != "department_id"} for r in grouped}

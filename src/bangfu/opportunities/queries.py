@@ -39,9 +39,14 @@ def events_for(user: User) -> QuerySet[RecruitmentEvent]:
     return RecruitmentEvent.objects.filter(school__in=staff_schools(user))
 
 
-def recommendations_for(user: User) -> QuerySet[Recommendation]:
-    """Recommendations of the students the user sees."""
-    return Recommendation.objects.filter(student__in=Student.objects.visible_to(user)).select_related(
+def recommendations_for(user: User, students: QuerySet[Student] | None = None) -> QuerySet[Recommendation]:
+    """Recommendations of the students the user sees; of those among `students` only, when given.
+
+    Narrowing by `students` here keeps one subquery of students: narrowing the result by a second one (as
+    `.filter(student__in=cohort)`) made PostgreSQL multiply the two's selectivities, expect a few dozen rows
+    instead of thousands and join them the slow way (docs/benchmarks.md)."""
+    seen = (Student.objects.all() if students is None else students).visible_to(user)
+    return Recommendation.objects.filter(student__in=seen).select_related(
         "position__employer", "student", "recommended_by"
     )
 

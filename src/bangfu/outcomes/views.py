@@ -473,7 +473,7 @@ def figures(request: AuthedRequest) -> HttpResponse:
     cohort = graduates_of(students, year)
     total = placement_figures(students=cohort, as_of=as_of)[0]
     rows = _group_rows(by, placement_figures(students=cohort, as_of=as_of, by=by), year) if by else []
-    recs = recommendations_for(user).filter(student__in=cohort.values("pk"))
+    recs = recommendations_for(user, cohort)
     by_helper = conversion(recs, by="helper")
     by_employer = conversion(recs, by="employer")
 

@@ -35,13 +35,16 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from bangfu.assistance.compliance import (
+    HELPER,
     Row,
     at_risk,
     department_rows,
     departments_in_scope,
+    helper_shown,
     meets_all,
     overdue,
     total_row,
+    with_active_helper,
 )
 from bangfu.assistance.labels import MeterView, meter_views, next_due_text, risk_reason_text
 from bangfu.assistance.models import HelperAssignment, RiskLevel, StudentProgress
@@ -562,26 +565,22 @@ def helpers_behind(user: User, department: OrgUnit) -> list[HelperBehind]:
     """The helpers of the department's ledger students with at least one student missing a standard of their
     current stage, the largest share behind first; one query (as `compliance.helper_rows`, with the misses)."""
     base: Filters = {"department": department.public_id, "in_ledger": True}
-    students = _students(user, base)
-    behind_q = Q(student__progress__standards_met__lt=F("student__progress__standards_total"))
-    shown = Coalesce(NullIf(F("helper__full_name"), Value("")), F("helper__username"))
     grouped = (
-        HelperAssignment.objects.active()
-        .filter(student__in=students.values("pk"))
-        .values("helper__public_id")
+        with_active_helper(_students(user, base))
+        .values(f"{HELPER}__public_id")
         .annotate(
-            name=shown,
+            name=helper_shown(),
             ledger=Count("pk"),
-            behind=Count("pk", filter=behind_q),
-            overdue=Count("pk", filter=overdue("student__")),
-            at_risk=Count("pk", filter=at_risk("student__")),
+            behind=Count("pk", filter=_behind()),
+            overdue=Count("pk", filter=overdue()),
+            at_risk=Count("pk", filter=at_risk()),
         )
         .filter(behind__gt=0)
-        .order_by("helper__full_name", "helper__username", "helper__public_id")
+        .order_by(f"{HELPER}__full_name", f"{HELPER}__username", f"{HELPER}__public_id")
     )
     rows = []
     for r in grouped:
-        mine = {**base, "helper": r["helper__public_id"]}
+        mine = {**base, "helper": r[f"{HELPER}__public_id"]}
         rows.append(
             HelperBehind(
                 name=r["name"],
@@ -809,13 +808,9 @@ def school_rows(user: User, schools: list[OrgUnit], year: int) -> tuple[list[Sch
         )
         .order_by()
     }
-    behind_students = _students(user, {**ledger_base, "compliant": False}).values("pk")
+    behind_students = _students(user, {**ledger_base, "compliant": False})
     pairs = list(
-        HelperAssignment.objects.active()
-        .filter(student__in=behind_students)
-        .values_list("student__school_id", "helper_id")
-        .distinct()
-        .order_by()
+        with_active_helper(behind_students).values_list("school_id", f"{HELPER}_id").distinct().order_by()
     )
     helpers: dict[int, int] = defaultdict(int)
     for school_id, _helper in pairs:
