@@ -126,9 +126,9 @@ TEMPLATES = [
     }
 ]
 
-# Widgets are drawn with the project's templates, so that templates/django/forms/widgets/select.html (the options
-# written in place rather than included one by one) replaces Django's.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Widgets are drawn with the project's templates, but a select box in Python (`bangfu.widgets`: a school's list of
+# classes is 1,100 options).
+FORM_RENDERER = "bangfu.widgets.FormRenderer"
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:

@@ -809,9 +809,7 @@ def school_rows(user: User, schools: list[OrgUnit], year: int) -> tuple[list[Sch
         .order_by()
     }
     behind_students = _students(user, {**ledger_base, "compliant": False})
-    pairs = list(
-        with_active_helper(behind_students).values_list("school_id", f"{HELPER}_id").distinct().order_by()
-    )
+    pairs = list(with_active_helper(behind_students).values_list("school_id", f"{HELPER}_id").distinct().order_by())
     helpers: dict[int, int] = defaultdict(int)
     for school_id, _helper in pairs:
         helpers[school_id] += 1
