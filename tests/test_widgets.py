@@ -1,4 +1,4 @@
-"""The select box written in Python (`bangfu.widgets`) is exactly what Django's select.html template gives."""
+"""The widgets written in Python (`bangfu.widgets`) are exactly what Django's templates give."""
 
 import pytest
 from django import forms
@@ -40,10 +40,59 @@ def test_the_select_box_is_the_templates_markup(widget: forms.Widget, value: obj
     assert "<option" in ours or not widget.choices  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("widget", "value"),
+    [
+        (
+            forms.TextInput(attrs={"class": "form-control", "placeholder": "姓名或学号 <q>", "autocomplete": "off"}),
+            "王",
+        ),
+        (forms.TextInput(), None),
+        (forms.TextInput(attrs={"maxlength": 64, "required": True, "readonly": False}), 'a "quoted" & <b>'),
+        (forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}), "2026-11-28"),
+        (forms.NumberInput(attrs={"min": 0, "step": 1}), 0),
+        (forms.EmailInput(), "wang@example.edu.cn"),
+        (forms.HiddenInput(), mark_safe("a&b")),
+        (forms.CheckboxInput(attrs={"class": "form-check-input"}), True),
+        (forms.CheckboxInput(), False),
+        (forms.Textarea(attrs={"rows": 2}), "父母务农\n家中三口人"),  # a template of its own: not written in Python
+        (
+            forms.RadioSelect(choices=[("check_in", "月度联系"), ("talk", "谈心谈话")], attrs={"class": "btn-check"}),
+            "talk",
+        ),
+        (forms.CheckboxSelectMultiple(choices=[("orphan", "孤儿"), ("rural", "农村 & <山区>")]), ["rural"]),
+    ],
+)
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_inputs_and_choices_are_the_templates_markup(widget: forms.Widget, value: object, language: str) -> None:
+    with override(language):
+        ours = widget.render("field", value, attrs={"id": "id_field"}, renderer=FormRenderer())
+        django = widget.render("field", value, attrs={"id": "id_field"}, renderer=TemplatesSetting())
+    assert ours == django
+
+
+def test_one_radio_drawn_alone_is_the_templates_markup() -> None:
+    # The helper's board draws each choice of its quick-log form with `radio.tag` (no label around it).
+    kind = forms.ChoiceField(choices=[("check_in", "月度联系"), ("talk", "谈心谈话")], widget=forms.RadioSelect)
+    form_class = type("QuickLog", (forms.Form,), {"kind": kind})
+    ours = [radio.tag() for radio in form_class({"kind": "talk"}, renderer=FormRenderer())["kind"]]
+    theirs = [radio.tag() for radio in form_class({"kind": "talk"}, renderer=TemplatesSetting())["kind"]]
+    assert ours == theirs and "checked" in ours[1] and "checked" not in ours[0]
+
+
+def test_a_project_template_of_the_same_name_is_still_used(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    widgets = tmp_path / "django" / "forms" / "widgets"
+    widgets.mkdir(parents=True)
+    (widgets / "input.html").write_text('<input data-ours name="{{ widget.name }}">')
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    assert forms.TextInput().render("q", "x", renderer=FormRenderer()) == '<input data-ours name="q">'
+    assert forms.Select(choices=[("a", "A")]).render("s", "a", renderer=FormRenderer()).startswith('<select name="s">')
+
+
 def test_other_widgets_still_use_their_templates() -> None:
-    field = forms.CharField(widget=forms.TextInput(attrs={"class": "form-control"}))
-    assert field.widget.render("q", "王", renderer=FormRenderer()) == field.widget.render(
-        "q", "王", renderer=TemplatesSetting()
+    widget = forms.SelectDateWidget(years=[2025, 2026])
+    assert widget.render("d", "2026-11-28", renderer=FormRenderer()) == widget.render(
+        "d", "2026-11-28", renderer=TemplatesSetting()
     )
 
 

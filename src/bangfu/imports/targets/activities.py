@@ -13,6 +13,7 @@ staff member they may name.
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,7 +329,7 @@ class ActivitiesTarget(Target):
         bulk.insert_with_ids(
             Activity,
             plan.rows,
-            key=lambda row: row["public_id"],
+            key=lambda row: uuid.UUID(row["public_id"]),  # made as hex, read back as a UUID
             read_back=lambda: Activity.objects.filter(created_at=run.now, created_by=run.actor).values_list(
                 "public_id", "id"
             ),

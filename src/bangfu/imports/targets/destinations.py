@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -491,7 +492,7 @@ class DestinationsTarget(Target):
         bulk.insert_with_ids(
             Destination,
             plan.new,
-            key=lambda row: row["public_id"],
+            key=lambda row: uuid.UUID(row["public_id"]),  # made as hex, read back as a UUID
             read_back=lambda: Destination.objects.filter(
                 student__school=run.school,
                 superseded_on__isnull=True,
