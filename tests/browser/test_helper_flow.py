@@ -23,6 +23,9 @@ def test_helper_finds_a_student_and_switches_language_on_a_phone(transactional_d
     phone.goto(f"{live_server.url}/students/")
     phone.fill("input[name=q]", "田斌")
     phone.keyboard.press("Enter")
+    # The search's own page, not the list it replaces (which may show the same one student): a click on the old
+    # page while the new one loads would be lost.
+    expect(phone).to_have_url(re.compile(r"[?&]q=%E7%94%B0%E6%96%8C"))
     phone.wait_for_load_state()
     rows = phone.locator("main table tbody tr")
     expect(rows).to_have_count(1)
