@@ -126,8 +126,8 @@ TEMPLATES = [
     }
 ]
 
-# Widgets are drawn with the project's templates, but a select box in Python (`bangfu.widgets`: a school's list of
-# classes is 1,100 options).
+# Widgets are drawn with the project's templates, but Django's own select, input and radio/checkbox templates are
+# written in Python (`bangfu.widgets`: a school's list of classes is 1,100 options).
 FORM_RENDERER = "bangfu.widgets.FormRenderer"
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
