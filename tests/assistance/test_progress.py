@@ -1,15 +1,19 @@
 """The work ledger against the standards, with a frozen clock: stages, months, policy versions, risk."""
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 
 from bangfu.assistance.models import Activity, ActivityKind, Metric, Period, Policy, Response, RiskLevel, Stage
 from bangfu.assistance.models import StudentProgress as Progress
 from bangfu.assistance.rules import DEFAULT_RULES, Timeline, stage_on
 from bangfu.assistance.services import record_activity, save_policy, update_activity
+from bangfu.outcomes.services import record_destination
 from bangfu.students.services import leave_ledger
 from tests.factories import system_user
 
@@ -231,3 +235,34 @@ def test_leaving_the_ledger_removes_the_progress_row(world):
         today=D(2023, 9, 6),
     )
     assert not Progress.objects.filter(student=world.own).exists()
+
+
+def test_the_progress_row_copies_where_the_student_stands_and_the_migration_fills_it_the_same_way(world):
+    """Unit, graduation year, active helper and destination group: copied from the student's rows by each refresh,
+    and by the migration that added them (run here on rows emptied of them)."""
+    record_destination(actor=system_user(), student=world.own, code="11", today=D(2024, 7, 10), employer_name="华信")
+    row = Progress.objects.get(student=world.own)
+    own = world.own
+    assert (row.school_id, row.department_id, row.class_unit_id) == (
+        own.school_id,
+        own.department_id,
+        own.class_unit_id,
+    )
+    assert (row.graduates_in, row.helper, row.destination_group) == (
+        own.expected_graduation.year,
+        world.helper,
+        "employed",
+    )
+    before = {r.student_id: fields_of(r) for r in Progress.objects.all()}
+
+    migration = importlib.import_module("bangfu.assistance.migrations.0004_progress_standing")
+    Progress.objects.update(
+        school_id=F("department_id"), graduates_in=None, helper=None, destination_group="", class_unit_id=F("school_id")
+    )
+    migration.fill(apps, None)
+
+    assert {r.student_id: fields_of(r) for r in Progress.objects.all()} == before
+
+
+def fields_of(row):
+    return {f.attname: getattr(row, f.attname) for f in Progress._meta.concrete_fields}

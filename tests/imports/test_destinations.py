@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
+from bangfu.assistance.models import StudentProgress
 from bangfu.imports import services
 from bangfu.imports.models import ImportJob, JobStatus
 from bangfu.imports.normalise import Invalid
@@ -248,6 +249,17 @@ def test_a_change_supersedes_the_destination_in_force_and_keeps_it_as_history(wo
         f"Imported from {job.original_name}",
     )
     assert Destination.objects.filter(student=world.own).count() == 2
+
+
+def test_the_ledger_students_progress_row_holds_the_imported_destinations_group(world: World, tmp_path: Path) -> None:
+    """The boards count placed ledger students from their progress rows: an import refreshes them."""
+    record_destination(actor=world.office, student=world.own, code="70", today=dt.date(2024, 3, 1))
+    assert StudentProgress.objects.get(student=world.own).destination_group == "not_placed"
+
+    commit(world, clean_file(world, tmp_path, code="10", employer="唐山三友化工股份有限公司"))
+
+    assert StudentProgress.objects.get(student=world.own).destination_group == "employed"
+    assert not StudentProgress.objects.filter(student=world.classmate).exists()  # not in the ledger: no row
 
 
 def test_a_later_destination_already_recorded_is_a_row_problem(world: World, tmp_path: Path) -> None:

@@ -30,13 +30,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bangfu.assistance.models import HelperAssignment
 from bangfu.assistance.progress import rebuild_progress
-from bangfu.assistance.services import assign_helper, record_activity
+from bangfu.assistance.services import assign_helper, end_assignment, record_activity
 from bangfu.organisation.models import OrgUnit, Role, UnitKind, User
 from bangfu.organisation.services import create_unit
 from bangfu.outcomes.services import record_destination
 from bangfu.students.models import Student, StudentStatus
-from bangfu.students.services import join_ledger
+from bangfu.students.services import join_ledger, update_student
 from tests.factories import make_staff, make_student, system_user
 
 BOARD_DAY = dt.date(2024, 9, 20)
@@ -196,6 +197,55 @@ def test_each_figure_is_the_number_of_rows_of_the_list_it_opens(scene: Province,
     assert opened == 10
     page = client.get(rows[str(scene.school_b.public_id)]["school-ledger"][1]).content.decode()
     assert f"School: {scene.school_b.name_en or scene.school_b.name}" in html.unescape(page)
+
+
+def _figures_open_their_lists(client, rows) -> int:  # type: ignore[no-untyped-def]
+    opened = 0
+    for figures in rows.values():
+        for name, (value, url) in figures.items():
+            if url:
+                assert client.get(url).context["page"].paginator.count == value, name
+                opened += 1
+    return opened
+
+
+def test_the_board_follows_each_write_at_once(scene: Province, as_user) -> None:  # type: ignore[no-untyped-def]
+    """The board counts progress rows, which copy where each student stands; every service that moves a figure
+    refreshes the row in its own transaction, so no nightly rebuild is needed to see it."""
+    actor = system_user()
+    wang, chen, sun = (Student.objects.get(name=n) for n in ("王芳", "陈静", "孙磊"))
+    record_destination(actor=actor, student=wang, code="11", today=BOARD_DAY, employer_name="河北华信科技有限公司")
+    end_assignment(
+        actor=actor,
+        assignment=HelperAssignment.objects.get(student=chen, ended_on__isnull=True),
+        ended_on=BOARD_DAY,
+        reason="周老师调岗",
+        expected_version=None,
+        today=BOARD_DAY,
+    )
+    sun.refresh_from_db()
+    update_student(actor=actor, student=sun, expected_version=sun.version, status=StudentStatus.ENROLLED)
+    client = as_user(scene.office)
+    rows = school_rows(client.get(PROVINCE).content.decode())
+    values = {school: {name: value for name, (value, _url) in figures.items()} for school, figures in rows.items()}
+    # 王芳 placed (燕赵科技 2 of 2); 陈静 without a helper (石家庄 no helper behind); 孙磊 back as a 2024 graduate.
+    assert values[str(scene.school_a.public_id)] == {
+        "school-ledger": 3,
+        "school-behind": 2,
+        "school-helpers-behind": 2,
+        "school-placed": 2,
+        "school-graduates": 2,
+        "school-unplaced": 0,
+    }
+    assert values[str(scene.school_b.public_id)] == {
+        "school-ledger": 2,
+        "school-behind": 2,
+        "school-helpers-behind": 0,
+        "school-placed": 0,
+        "school-graduates": 2,
+        "school-unplaced": 2,
+    }
+    assert _figures_open_their_lists(client, rows) == 10
 
 
 def test_a_year_asked_for_counts_that_cohort(scene: Province, as_user) -> None:  # type: ignore[no-untyped-def]

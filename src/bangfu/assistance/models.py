@@ -309,11 +309,26 @@ class StudentProgress(models.Model):
     declined_count = models.PositiveSmallIntegerField(default=0)
     risk = models.PositiveSmallIntegerField(choices=RiskLevel.choices, default=RiskLevel.NONE, db_index=True)
     risk_reasons = models.JSONField(default=list)
+    # Where the student stands on the boards, copied from the student, their active helper and their destination
+    # in force by the same refresh as the figures above: a board counts these rows alone, with no join (a province
+    # holds 200,000 of them). The student's own columns stay the truth; `rebuild_progress` copies them again.
+    school = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+", db_index=False)
+    department = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+", db_index=False)
+    class_unit = models.ForeignKey("organisation.OrgUnit", on_delete=models.PROTECT, related_name="+", db_index=False)
+    graduates_in = models.PositiveSmallIntegerField(null=True)  # expected graduation year; none once withdrawn
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    destination_group = models.CharField(max_length=16, blank=True)  # of the destination in force; "" for none
 
     class Meta:
         verbose_name = _("progress")
         verbose_name_plural = _("progress")
-        indexes = [models.Index(fields=["risk", "next_due_on"])]
+        indexes = [
+            models.Index(fields=["risk", "next_due_on"]),
+            models.Index(fields=["school", "graduates_in"]),
+            models.Index(fields=["department", "graduates_in"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.student} · {self.stage}"

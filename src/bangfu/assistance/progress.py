@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import TruncMonth
 
 from bangfu.assistance.models import (
@@ -36,7 +36,8 @@ from bangfu.assistance.rules import (
     versions_for_schools,
 )
 from bangfu.dates import add_months, month_end, month_start, months_between
-from bangfu.students.models import LedgerEntry, Student
+from bangfu.outcomes.models import Destination
+from bangfu.students.models import LedgerEntry, Student, StudentStatus
 
 
 @dataclass
@@ -45,7 +46,11 @@ class Facts:
     school_id: int
     timeline: Timeline
     joined_on: dt.date
-    has_helper: bool
+    department_id: int
+    class_unit_id: int
+    graduates_in: int | None  # the year of the expected graduation; None once withdrawn
+    helper_id: int | None  # the active (primary) helper
+    destination_group: str  # of the destination in force ("" for none)
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (stage, metric) → n
     last: dict[tuple[str, str], dt.date] = field(default_factory=dict)  # (stage, metric) → last date
     month_counts: dict[tuple[str, dt.date], int] = field(default_factory=dict)  # (metric, month) → n
@@ -81,15 +86,29 @@ def _monthly_kinds() -> set[str]:
 def _gather(students: Any) -> dict[int, Facts]:
     """Facts for the ledger students of a queryset, in a fixed number of grouped queries."""
     active = HelperAssignment.objects.active().filter(student=OuterRef("pk"))
+    in_force = Destination.objects.filter(student=OuterRef("pk"), superseded_on__isnull=True)
     base = (
         students.in_ledger()
         .annotate(
             joined_on=Subquery(
                 LedgerEntry.objects.filter(student=OuterRef("pk"), left_on__isnull=True).values("joined_on")[:1]
             ),
-            has_helper=Exists(active),
+            helper_id=Subquery(active.values("helper_id")[:1]),
+            destination_group=Subquery(in_force.values("code__group")[:1]),
         )
-        .values("pk", "school_id", "cohort", "program_years", "expected_graduation", "joined_on", "has_helper")
+        .values(
+            "pk",
+            "school_id",
+            "department_id",
+            "class_unit_id",
+            "cohort",
+            "program_years",
+            "expected_graduation",
+            "status",
+            "joined_on",
+            "helper_id",
+            "destination_group",
+        )
     )
     facts_by_id = {
         r["pk"]: Facts(
@@ -97,7 +116,11 @@ def _gather(students: Any) -> dict[int, Facts]:
             school_id=r["school_id"],
             timeline=Timeline(r["cohort"], r["program_years"], r["expected_graduation"]),
             joined_on=r["joined_on"],
-            has_helper=r["has_helper"],
+            department_id=r["department_id"],
+            class_unit_id=r["class_unit_id"],
+            graduates_in=None if r["status"] == StudentStatus.WITHDRAWN else r["expected_graduation"].year,
+            helper_id=r["helper_id"],
+            destination_group=r["destination_group"] or "",
         )
         for r in base
     }
@@ -193,6 +216,19 @@ def evaluate(facts: Facts, versions: Versions, today: dt.date) -> dict[str, Any]
         "declined_count": facts.declines,
         "risk": max((r["level"] for r in reasons), default=RiskLevel.NONE),
         "risk_reasons": reasons,
+        **standing(facts),
+    }
+
+
+def standing(facts: Facts) -> dict[str, Any]:
+    """Where the student stands on the boards: the columns of the progress row copied from the student."""
+    return {
+        "school_id": facts.school_id,
+        "department_id": facts.department_id,
+        "class_unit_id": facts.class_unit_id,
+        "graduates_in": facts.graduates_in,
+        "helper_id": facts.helper_id,
+        "destination_group": facts.destination_group,
     }
 
 
@@ -202,7 +238,7 @@ def _risk_reasons(
     reasons: list[dict[str, Any]] = []
     if stage == Stage.CLOSED:
         return reasons
-    if not facts.has_helper:
+    if facts.helper_id is None:
         reasons.append({"code": "unassigned", "level": RiskLevel.AT_RISK})
     silent_since = facts.last_contact or counted_from
     silent_days = (today - silent_since).days

@@ -137,7 +137,10 @@ def unit_q(units: list[OrgUnit], prefix: str = "") -> Q:
     """A filter for rows whose class/department/school lies under one of `units`."""
     q = Q(pk__in=[])
     for unit in units:
-        if unit.kind == UnitKind.SCHOOL:
+        if unit.kind == UnitKind.PROVINCE:  # its schools: no join with the units of every row
+            schools = OrgUnit.objects.filter(kind=UnitKind.SCHOOL, path__startswith=unit.path).values("pk")
+            q |= Q(**{f"{prefix}school_id__in": schools})
+        elif unit.kind == UnitKind.SCHOOL:
             q |= Q(**{f"{prefix}school_id": unit.pk})
         elif unit.kind == UnitKind.DEPARTMENT:
             q |= Q(**{f"{prefix}department_id": unit.pk})
@@ -169,8 +172,11 @@ def helped_ids(user: User) -> list[int]:
     return cached[1]
 
 
-def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT) -> Q:
+def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT, *, student: str = "") -> Q:
     """The filter for students on which `user` holds `perm`: used by every list, page, export and API.
+
+    `student="student__"` filters the rows of a model that copies the student's unit columns (the progress row)
+    by the same rule: units on the row itself, the helper's and the student's own through the relation.
 
     The helper's students are a list of ids, not a subquery: PostgreSQL can then combine the index on the unit
     columns with the primary key for the OR, where `id IN (SELECT …)` makes it test every student of the
@@ -181,9 +187,16 @@ def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT) -> Q:
     if perm in ROLE_PERMS[HELPER]:
         helped = helped_ids(user)
         if helped:
-            q |= Q(pk__in=helped)
+            q |= Q(**{f"{student}pk__in": helped})
     if perm in ROLE_PERMS[SELF]:
-        q |= Q(user=user)
+        if student:  # the user's own record as a list of (at most one) id: no join, no OR for staff
+            from bangfu.students.models import Student
+
+            own = list(Student.objects.filter(user=user).values_list("pk", flat=True))
+            if own:
+                q |= Q(**{f"{student}pk__in": own})
+        else:
+            q |= Q(user=user)
     return q
 
 

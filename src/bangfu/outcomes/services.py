@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from bangfu.assistance.models import ActivityKind
+from bangfu.assistance.progress import refresh_progress
 from bangfu.assistance.services import record_activity
 from bangfu.concurrency import lock_current
 from bangfu.dates import add_months
@@ -127,6 +128,7 @@ def record_destination(
         raise ValidationError(
             _("Someone recorded another destination at the same time; reload and try again.")
         ) from None
+    refresh_progress(student=student, today=today)  # the boards count placed students from the progress row
     return destination
 
 

@@ -21,6 +21,8 @@ from django.db.models import (
     Exists,
     F,
     FilteredRelation,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -52,8 +54,9 @@ from bangfu.assistance.queries import my_board
 from bangfu.dates import add_months, month_start
 from bangfu.opportunities.queries import conversion, recommendations_for
 from bangfu.organisation.models import OrgUnit, UnitKind, User
+from bangfu.organisation.permissions import student_q
 from bangfu.outcomes.models import PLACED_GROUPS, Destination, DestinationGroup
-from bangfu.students.models import Category, LedgerEntry, Student, StudentStatus
+from bangfu.students.models import Category, LedgerEntry, Student
 from bangfu.students.queries import (
     RECOMMENDATION_STAGES,
     apply_student_filters,
@@ -782,34 +785,47 @@ class ProvinceBoard:
         return share(totals["placed"], totals["graduates"])
 
 
-def _graduating(year: int) -> Q:
-    """`graduating=year` of the student list (`outcomes.queries.graduates_of`): due to graduate that year, not
-    withdrawn. On a row of ledger students, so that a province's figures take one pass over its ledger."""
-    return Q(expected_graduation__year=year) & ~Q(status=StudentStatus.WITHDRAWN)
+def ledger_standing(user: User) -> QuerySet[StudentProgress]:
+    """The progress rows of the ledger students `user` sees: a row per student of `_students(user, {"in_ledger":
+    True})`, which copies the student's unit, graduation year, helper and destination group, so that a board over
+    a province's 200,000 ledger students counts one table instead of joining five (docs/benchmarks.md)."""
+    return StudentProgress.objects.filter(student_q(user, student="student__"))
+
+
+def ledger_graduation_years(user: User) -> list[int]:
+    """The years from the first to the last graduation of the ledger students `user` sees, newest first; read on
+    the progress rows (an index holds each school's years)."""
+    span = ledger_standing(user).aggregate(first=Min("graduates_in"), last=Max("graduates_in"))
+    if span["first"] is None:
+        return []
+    return list(range(span["last"], span["first"] - 1, -1))
 
 
 def school_rows(user: User, schools: list[OrgUnit], year: int) -> tuple[list[SchoolRow], int]:
     """Per school: ledger students and those behind the standards, the helpers of those, and this year's ledger
-    graduates placed and unplaced. Two queries whatever the number of schools: one pass over the ledger students
-    the list shows (grouped by school), and the (school, helper) pairs behind. Also the number of helpers behind
+    graduates placed and unplaced. Two queries whatever the number of schools, both over the progress rows of the
+    ledger students the user sees (`ledger_standing`): the figures grouped by school, and the (school, helper)
+    pairs behind. Each figure is the count of the student list its link opens. Also the number of helpers behind
     across the schools."""
     ledger_base: Filters = {"in_ledger": True}
     cohort = cohort_filters(year)
-    graduating = _graduating(year)
+    behind = Q(standards_met__lt=F("standards_total"))  # compliant=no
+    graduating = Q(graduates_in=year)  # graduating=year: due that year, not withdrawn
+    rows_seen = ledger_standing(user)
     grouped = {
         r["school_id"]: r
-        for r in _students(user, ledger_base)
-        .values("school_id")
+        for r in rows_seen.values("school_id")
         .annotate(
             ledger=Count("pk"),
-            behind=Count("pk", filter=_behind()),
+            behind=Count("pk", filter=behind),
             graduates=Count("pk", filter=graduating),
-            placed=Count("pk", filter=graduating & placed_q()),
+            placed=Count("pk", filter=graduating & Q(destination_group__in=PLACED_GROUPS)),
         )
         .order_by()
     }
-    behind_students = _students(user, {**ledger_base, "compliant": False})
-    pairs = list(with_active_helper(behind_students).values_list("school_id", f"{HELPER}_id").distinct().order_by())
+    pairs = list(
+        rows_seen.filter(behind, helper__isnull=False).values_list("school_id", "helper_id").distinct().order_by()
+    )
     helpers: dict[int, int] = defaultdict(int)
     for school_id, _helper in pairs:
         helpers[school_id] += 1

@@ -22,7 +22,6 @@ from bangfu.assistance.compliance import departments_in_scope, get_department, l
 from bangfu.organisation.models import OrgUnit, UnitKind, User
 from bangfu.organisation.permissions import is_staff_member
 from bangfu.reports import dashboards
-from bangfu.students.queries import graduation_years_in_scope
 
 PAGE_SIZE = 50  # students of the zero board per page
 YEARS_AROUND = 10  # how far from this year a `year=` may ask
@@ -43,7 +42,8 @@ def _year(request: AuthedRequest, today: dt.date) -> int:
 
 
 def _year_choices(user: User, year: int, today: dt.date) -> list[int]:
-    return sorted({*graduation_years_in_scope(user), year, today.year}, reverse=True)
+    """The years the boards offer: from the first to the last graduation of the ledger students the user sees."""
+    return sorted({*dashboards.ledger_graduation_years(user), year, today.year}, reverse=True)
 
 
 def _schools(units: list[OrgUnit]) -> list[OrgUnit]:

@@ -282,6 +282,7 @@ class DestinationsTarget(Target):
     label = gettext_lazy("Graduate destinations")
     fields = FIELDS
     perm = Perm.RECORD_OUTCOME
+    touches_progress = True  # a ledger student's progress row holds the group of their destination
 
     # --- parse: each row on its own ---------------------------------------------------------------------
 
@@ -504,6 +505,7 @@ class DestinationsTarget(Target):
             Destination, plan.new, history_type="+", user_id=run.actor.pk, reason=run.change_reason, when=run.now
         )
         run.tick("writing", total, total)
+        run.progress_students = {row["student_id"] for row in plan.new}
 
 
 _FIELD_KEYS = frozenset(f.key for f in FIELDS)
