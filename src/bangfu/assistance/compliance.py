@@ -1,79 +1,64 @@
 """Read side of the leaders' compliance pages: each helper's caseload against the standards, by department.
 
-Every figure is a database aggregate over StudentProgress and HelperAssignment (Count with a filter), never a
-loop over students, so a page costs the same number of queries for ten students or thirty thousand.
+Every figure is a database aggregate over the ledger students' progress rows (Count with a filter), never a loop
+over students, so a page costs the same number of queries for ten students or thirty thousand.
 
-Every figure counts `apply_student_filters(Student.objects.visible_to(user), **filters)` for the very filters
-that its link passes to the student list, so the list behind a number always shows that number of students.
+Every figure counts the rows of `apply_student_filters(Student.objects.visible_to(user), **filters)` for the very
+filters that its link passes to the student list (`standing` reads them on the progress rows), so the list behind
+a number always shows that number of students.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, FilteredRelation, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
-from bangfu.assistance.models import HelperAssignment, RiskLevel
+from bangfu.assistance.models import HelperAssignment, RiskLevel, StudentProgress
 from bangfu.organisation.models import OrgUnit, UnitKind, User
-from bangfu.organisation.permissions import grants_of
+from bangfu.organisation.permissions import grants_of, student_q
+from bangfu.outcomes.models import PLACED_GROUPS
 from bangfu.students.models import Student
 from bangfu.students.queries import LEADER_ROLES, apply_student_filters
 
 
-# The conditions behind each figure, on a Student row (or, with a prefix, on a row pointing at a student). The
+# The conditions behind each figure, on a Student row (or, with `progress=""`, on the progress row itself). The
 # student list applies the same ones through the filter keyword named beside each (see `apply_student_filters`).
-def meets_all(prefix: str = "") -> Q:  # compliant=yes
-    return Q(**{f"{prefix}progress__standards_met": F(f"{prefix}progress__standards_total")})
+def meets_all(progress: str = "progress__") -> Q:  # compliant=yes
+    return Q(**{f"{progress}standards_met": F(f"{progress}standards_total")})
 
 
-def overdue(prefix: str = "") -> Q:  # overdue=yes
-    return Q(**{f"{prefix}progress__overdue_count__gt": 0})
+def behind(progress: str = "progress__") -> Q:  # compliant=no
+    return Q(**{f"{progress}standards_met__lt": F(f"{progress}standards_total")})
 
 
-def at_risk(prefix: str = "") -> Q:  # risk=2
-    return Q(**{f"{prefix}progress__risk__gte": RiskLevel.AT_RISK})
+def overdue(progress: str = "progress__") -> Q:  # overdue=yes
+    return Q(**{f"{progress}overdue_count__gt": 0})
 
 
-HELPER = "active_assignment__helper"  # the helper of a row of `with_active_helper`
-
-
-def with_active_helper(students: QuerySet[Student]) -> QuerySet[Student]:
-    """`students` who have an active (primary) helper, that assignment joined as `active_assignment`: the rows to
-    count per helper (`values(HELPER + "__public_id")`); the figures' conditions apply to them as they are.
-
-    Counting from the students lets the database walk from the few in scope to their assignments. Counting the
-    same from `HelperAssignment.objects.filter(student__in=students)` made PostgreSQL expect most assignments of
-    the database to match and read all of them and every progress row (docs/benchmarks.md)."""
-    return students.annotate(active_assignment=active_assignment()).filter(active_assignment__isnull=False)
-
-
-def active_assignment() -> FilteredRelation:
-    """A student's active (primary) helper assignment, to join as `active_assignment`: a student has at most one,
-    so the join adds no rows."""
-    return FilteredRelation(
-        "helper_assignments",
-        condition=Q(helper_assignments__ended_on__isnull=True, helper_assignments__is_primary=True),
-    )
+def at_risk(progress: str = "progress__") -> Q:  # risk=2
+    return Q(**{f"{progress}risk__gte": RiskLevel.AT_RISK})
 
 
 def helper_shown() -> Coalesce:
-    """The helper's name as the boards show it (the username when no full name is recorded)."""
-    return Coalesce(NullIf(F(f"{HELPER}__full_name"), Value("")), F(f"{HELPER}__username"))
+    """The helper's name as the boards show it (the username when no full name is recorded), on a progress row."""
+    return Coalesce(NullIf(F("helper__full_name"), Value("")), F("helper__username"))
 
 
-# Each figure: its name, the extra student-list filters of its link, and how it is counted.
+# Each figure: its name, the extra student-list filters of its link, and how it is counted on progress rows.
 FIGURES: tuple[tuple[str, dict[str, str], Any], ...] = (
     ("ledger", {}, Count("pk")),
-    ("meeting", {"compliant": "yes"}, Count("pk", filter=meets_all())),
-    ("overdue", {"overdue": "yes"}, Count("pk", filter=overdue())),
-    ("at_risk", {"risk": str(RiskLevel.AT_RISK)}, Count("pk", filter=at_risk())),
+    ("meeting", {"compliant": "yes"}, Count("pk", filter=meets_all(""))),
+    ("overdue", {"overdue": "yes"}, Count("pk", filter=overdue(""))),
+    ("at_risk", {"risk": str(RiskLevel.AT_RISK)}, Count("pk", filter=at_risk(""))),
 )
 FIGURE_FILTERS = {name: extra for name, extra, _count in FIGURES}
 
@@ -168,29 +153,77 @@ def ledger_students(user: User, **filters: Any) -> QuerySet[Student]:
     return apply_student_filters(Student.objects.visible_to(user), in_ledger=True, **filters)
 
 
+def standing(user: User, **filters: Any) -> QuerySet[StudentProgress]:
+    """The progress rows of `ledger_students(user, **filters)`: one per ledger student, holding the student's unit,
+    graduation year, active helper and destination group beside the standards (kept by the same refresh), so that
+    the figures of a school or a province count one table instead of joining five (docs/benchmarks.md).
+
+    The filters are the student list's, as their links pass them; those a board uses are understood, any other
+    is an error (it would count something other than the list shows)."""
+    return StudentProgress.objects.filter(student_q(user, student="student__"), standing_q(**filters))
+
+
+def standing_q(**filters: Any) -> Q:
+    """The condition of the student list's `filters` on a progress row (see `standing`)."""
+    unknown = set(filters) - set(_STANDING_FILTERS)
+    if unknown:
+        raise TypeError(f"not kept on the progress row: {sorted(unknown)}")
+    q = Q()
+    for name, value in filters.items():
+        if value is not None:
+            q &= _STANDING_FILTERS[name](value)
+    return q
+
+
+def _placed(placed: bool) -> Q:
+    q = Q(destination_group__in=PLACED_GROUPS)
+    return q if placed else ~q
+
+
+def _destination_group(group: str) -> Q:
+    return Q(destination_group="" if group == "none" else group)
+
+
+def _in_ledger(in_ledger: bool) -> Q:
+    if not in_ledger:
+        raise TypeError("a progress row is a ledger student's")
+    return Q()
+
+
+_STANDING_FILTERS: dict[str, Callable[[Any], Q]] = {
+    "in_ledger": _in_ledger,
+    "school": lambda public_id: Q(school__public_id=public_id),
+    "department": lambda public_id: Q(department__public_id=public_id),
+    "helper": lambda public_id: Q(helper__public_id=public_id),
+    "graduating": lambda year: Q(graduates_in=int(year)),
+    "placed": _placed,
+    "destination_group": _destination_group,
+    "compliant": lambda compliant: meets_all("") if compliant else behind(""),
+}
+
+
 def _counts(with_unassigned: bool = False) -> dict[str, Any]:
-    """The figures' aggregates; "unassigned" (no active helper) counts on rows that join `active_assignment`."""
+    """The figures' aggregates on progress rows; "unassigned": no active helper."""
     counts = {name: count for name, _extra, count in FIGURES}
     if with_unassigned:
-        counts["unassigned"] = Count("pk", filter=Q(active_assignment__isnull=True))
+        counts["unassigned"] = Count("pk", filter=Q(helper__isnull=True))
     return counts
 
 
 def total_row(user: User, label: str, **filters: Any) -> Row:
     """The figures of every ledger student the list shows for `filters`, in one query."""
-    students = ledger_students(user, **filters).annotate(active_assignment=active_assignment())
-    figures = students.aggregate(**_counts(with_unassigned=True))
+    figures = standing(user, **filters).aggregate(**_counts(with_unassigned=True))
     return Row(label=label, filters={k: str(v) for k, v in filters.items() if v}, **figures)
 
 
 def helper_rows(user: User, department: OrgUnit) -> list[Row]:
     """Each helper of the department's ledger students with their figures, weakest compliance first; one query."""
-    students = ledger_students(user, department=department.public_id)
     rows = (
-        with_active_helper(students)
-        .values(f"{HELPER}__public_id")
+        standing(user, department=department.public_id)
+        .filter(helper__isnull=False)
+        .values("helper__public_id")
         .annotate(name=helper_shown(), **_counts())
-        .order_by(f"{HELPER}__full_name", f"{HELPER}__username", f"{HELPER}__public_id")
+        .order_by("helper__full_name", "helper__username", "helper__public_id")
     )
     result = [
         Row(
@@ -199,7 +232,7 @@ def helper_rows(user: User, department: OrgUnit) -> list[Row]:
             meeting=r["meeting"],
             overdue=r["overdue"],
             at_risk=r["at_risk"],
-            filters={"department": str(department.public_id), "helper": str(r[f"{HELPER}__public_id"])},
+            filters={"department": str(department.public_id), "helper": str(r["helper__public_id"])},
         )
         for r in rows
     ]
@@ -210,11 +243,10 @@ def helper_rows(user: User, department: OrgUnit) -> list[Row]:
 def department_rows(user: User, departments: QuerySet[OrgUnit]) -> list[Row]:
     """Each department with its figures and how many helpers serve it, in two queries."""
     grouped = (
-        ledger_students(user)
+        standing(user)
         .filter(department__in=departments)
-        .annotate(active_assignment=active_assignment())
         .values("department_id")
-        .annotate(**_counts(with_unassigned=True), helpers=Count(f"{HELPER}_id", distinct=True))
+        .annotate(**_counts(with_unassigned=True), helpers=Count("helper_id", distinct=True))
         .order_by()
     )
     by_department = {r["department_id"]: {k: v for k, v in r.items() if k != "department_id"} for r in grouped}

@@ -172,6 +172,17 @@ def helped_ids(user: User) -> list[int]:
     return cached[1]
 
 
+def own_student_ids(user: User) -> list[int]:
+    """The id of the user's own student record (none for staff), read once per user object."""
+    from bangfu.students.models import Student
+
+    cached = getattr(user, "_bangfu_own", None)
+    if cached is None:
+        cached = list(Student.objects.filter(user=user).values_list("pk", flat=True))
+        user._bangfu_own = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT, *, student: str = "") -> Q:
     """The filter for students on which `user` holds `perm`: used by every list, page, export and API.
 
@@ -190,9 +201,7 @@ def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT, *, student: str = "") 
             q |= Q(**{f"{student}pk__in": helped})
     if perm in ROLE_PERMS[SELF]:
         if student:  # the user's own record as a list of (at most one) id: no join, no OR for staff
-            from bangfu.students.models import Student
-
-            own = list(Student.objects.filter(user=user).values_list("pk", flat=True))
+            own = own_student_ids(user)
             if own:
                 q |= Q(**{f"{student}pk__in": own})
         else:

@@ -37,16 +37,17 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from bangfu.assistance.compliance import (
-    HELPER,
     Row,
     at_risk,
+    behind,
     department_rows,
     departments_in_scope,
     helper_shown,
     meets_all,
     overdue,
+    standing,
+    standing_q,
     total_row,
-    with_active_helper,
 )
 from bangfu.assistance.labels import MeterView, meter_views, next_due_text, risk_reason_text
 from bangfu.assistance.models import HelperAssignment, RiskLevel, StudentProgress
@@ -54,13 +55,11 @@ from bangfu.assistance.queries import my_board
 from bangfu.dates import add_months, month_start
 from bangfu.opportunities.queries import conversion, recommendations_for
 from bangfu.organisation.models import OrgUnit, UnitKind, User
-from bangfu.organisation.permissions import student_q
 from bangfu.outcomes.models import PLACED_GROUPS, Destination, DestinationGroup
 from bangfu.students.models import Category, LedgerEntry, Student
 from bangfu.students.queries import (
     RECOMMENDATION_STAGES,
     apply_student_filters,
-    destination_in_force,
     placed_q,
 )
 from bangfu.subsidies.models import ApplicationStatus, Budget, SubsidyType
@@ -118,6 +117,15 @@ def _figures(user: User, base: Filters, named: dict[str, tuple[Filters, Q]]) -> 
     return {name: Figure(counts[name] or 0, students_url({**base, **extra})) for name, (extra, _q) in named.items()}
 
 
+def _standing_figures(user: User, base: Filters, named: dict[str, Filters]) -> dict[str, Figure]:
+    """As `_figures`, over the ledger students' progress rows (`compliance.standing`): each figure is `base`
+    narrowed by its extra filters, counted with the same filters read on the row; one query."""
+    counts = standing(user, **base).aggregate(
+        **{name: Count("pk", filter=standing_q(**extra)) for name, extra in named.items()}
+    )
+    return {name: Figure(counts[name], students_url({**base, **extra})) for name, extra in named.items()}
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Placement of a cohort of ledger graduates
 
@@ -146,7 +154,14 @@ def cohort_filters(year: int, as_of: dt.date | None = None, **more: Any) -> Filt
 
 
 def placement(user: User, year: int, as_of: dt.date | None = None, **more: Any) -> Placement:
+    """Graduates, placed and unplaced: now, on the progress rows; on a past day, from the ledger and destinations
+    as they stood then."""
     base = cohort_filters(year, as_of, **more)
+    if as_of is None:
+        figures = _standing_figures(
+            user, base, {"graduates": {}, "placed": {"placed": True}, "unplaced": {"placed": False}}
+        )
+        return Placement(year=year, as_of=as_of, **figures)
     placed = placed_q(as_of)
     figures = _figures(
         user,
@@ -184,9 +199,9 @@ def departments_ranked(user: User, year: int, departments: list[OrgUnit]) -> lis
     base = cohort_filters(year)
     grouped = {
         r["department_id"]: r
-        for r in _students(user, base)
+        for r in standing(user, **base)
         .values("department_id")
-        .annotate(graduates=Count("pk"), placed=Count("pk", filter=placed_q()))
+        .annotate(graduates=Count("pk"), placed=Count("pk", filter=standing_q(placed=True)))
         .order_by()
     }
     lang = language()
@@ -251,13 +266,8 @@ class Chart:
 
 def destination_groups(user: User, base: Filters) -> Chart:
     """The cohort by the group of its current destination, and those with none recorded; one query."""
-    dest = destination_in_force()
-    named: dict[str, tuple[Filters, Q]] = {
-        group: ({"destination_group": group}, Q(Exists(dest.filter(code__group=group))))
-        for group in DestinationGroup.values
-    }
-    named["none"] = ({"destination_group": "none"}, ~Q(Exists(dest)))
-    figures = _figures(user, base, named)
+    named: dict[str, Filters] = {group: {"destination_group": group} for group in (*DestinationGroup.values, "none")}
+    figures = _standing_figures(user, base, named)
     labels = {**{g.value: str(g.label) for g in DestinationGroup}, "none": _("No destination recorded")}
     return Chart(
         key="groups",
@@ -320,10 +330,10 @@ def trend(user: User, base: Filters, year: int, today: dt.date) -> Chart:
     """Placed ledger graduates of `year` by the month they were struck off the unplaced list (`placed_since`):
     from September of the final year to December of the graduation year (or this month, if sooner), with the
     months before and after in a bucket each when there are any. One query."""
-    cohort = _students(user, base)
+    cohort = standing(user, **base)
     counted = dict(
         Destination.objects.filter(
-            student__in=cohort.values("pk"),
+            student__in=cohort.values("student_id"),
             superseded_on__isnull=True,
             code__group__in=PLACED_GROUPS,
             placed_since__isnull=False,
@@ -569,21 +579,22 @@ def helpers_behind(user: User, department: OrgUnit) -> list[HelperBehind]:
     current stage, the largest share behind first; one query (as `compliance.helper_rows`, with the misses)."""
     base: Filters = {"department": department.public_id, "in_ledger": True}
     grouped = (
-        with_active_helper(_students(user, base))
-        .values(f"{HELPER}__public_id")
+        standing(user, **base)
+        .filter(helper__isnull=False)
+        .values("helper__public_id")
         .annotate(
             name=helper_shown(),
             ledger=Count("pk"),
-            behind=Count("pk", filter=_behind()),
-            overdue=Count("pk", filter=overdue()),
-            at_risk=Count("pk", filter=at_risk()),
+            behind=Count("pk", filter=behind("")),
+            overdue=Count("pk", filter=overdue("")),
+            at_risk=Count("pk", filter=at_risk("")),
         )
         .filter(behind__gt=0)
-        .order_by(f"{HELPER}__full_name", f"{HELPER}__username", f"{HELPER}__public_id")
+        .order_by("helper__full_name", "helper__username", "helper__public_id")
     )
     rows = []
     for r in grouped:
-        mine = {**base, "helper": r[f"{HELPER}__public_id"]}
+        mine = {**base, "helper": r["helper__public_id"]}
         rows.append(
             HelperBehind(
                 name=r["name"],
@@ -744,10 +755,6 @@ def provinces_of(user: User, units: list[OrgUnit]) -> list[OrgUnit]:
     return [u for u in units if u.kind == UnitKind.PROVINCE]
 
 
-def _behind() -> Q:  # compliant=no: misses a standard of the current stage (read on the progress row)
-    return Q(progress__standards_met__lt=F("progress__standards_total"))
-
-
 @dataclass
 class SchoolRow:
     """One school of the province board; each figure links to the student list narrowed to the school."""
@@ -785,17 +792,10 @@ class ProvinceBoard:
         return share(totals["placed"], totals["graduates"])
 
 
-def ledger_standing(user: User) -> QuerySet[StudentProgress]:
-    """The progress rows of the ledger students `user` sees: a row per student of `_students(user, {"in_ledger":
-    True})`, which copies the student's unit, graduation year, helper and destination group, so that a board over
-    a province's 200,000 ledger students counts one table instead of joining five (docs/benchmarks.md)."""
-    return StudentProgress.objects.filter(student_q(user, student="student__"))
-
-
 def ledger_graduation_years(user: User) -> list[int]:
     """The years from the first to the last graduation of the ledger students `user` sees, newest first; read on
     the progress rows (an index holds each school's years)."""
-    span = ledger_standing(user).aggregate(first=Min("graduates_in"), last=Max("graduates_in"))
+    span = standing(user).aggregate(first=Min("graduates_in"), last=Max("graduates_in"))
     if span["first"] is None:
         return []
     return list(range(span["last"], span["first"] - 1, -1))
@@ -804,27 +804,26 @@ def ledger_graduation_years(user: User) -> list[int]:
 def school_rows(user: User, schools: list[OrgUnit], year: int) -> tuple[list[SchoolRow], int]:
     """Per school: ledger students and those behind the standards, the helpers of those, and this year's ledger
     graduates placed and unplaced. Two queries whatever the number of schools, both over the progress rows of the
-    ledger students the user sees (`ledger_standing`): the figures grouped by school, and the (school, helper)
+    ledger students the user sees (`compliance.standing`): the figures grouped by school, and the (school, helper)
     pairs behind. Each figure is the count of the student list its link opens. Also the number of helpers behind
     across the schools."""
     ledger_base: Filters = {"in_ledger": True}
     cohort = cohort_filters(year)
-    behind = Q(standards_met__lt=F("standards_total"))  # compliant=no
-    graduating = Q(graduates_in=year)  # graduating=year: due that year, not withdrawn
-    rows_seen = ledger_standing(user)
+    graduating = standing_q(graduating=year)
+    rows_seen = standing(user)
     grouped = {
         r["school_id"]: r
         for r in rows_seen.values("school_id")
         .annotate(
             ledger=Count("pk"),
-            behind=Count("pk", filter=behind),
+            behind=Count("pk", filter=behind("")),
             graduates=Count("pk", filter=graduating),
-            placed=Count("pk", filter=graduating & Q(destination_group__in=PLACED_GROUPS)),
+            placed=Count("pk", filter=graduating & standing_q(placed=True)),
         )
         .order_by()
     }
     pairs = list(
-        rows_seen.filter(behind, helper__isnull=False).values_list("school_id", "helper_id").distinct().order_by()
+        rows_seen.filter(behind(""), helper__isnull=False).values_list("school_id", "helper_id").distinct().order_by()
     )
     helpers: dict[int, int] = defaultdict(int)
     for school_id, _helper in pairs:
