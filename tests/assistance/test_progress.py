@@ -257,7 +257,12 @@ def test_the_progress_row_copies_where_the_student_stands_and_the_migration_fill
 
     migration = importlib.import_module("bangfu.assistance.migrations.0004_progress_standing")
     Progress.objects.update(
-        school_id=F("department_id"), graduates_in=None, helper=None, destination_group="", class_unit_id=F("school_id")
+        school_id=F("department_id"),
+        graduates_in=None,
+        helper=None,
+        destination_group="",
+        placed_since=None,
+        class_unit_id=F("school_id"),
     )
     migration.fill(apps, None)
 

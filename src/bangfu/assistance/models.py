@@ -320,13 +320,18 @@ class StudentProgress(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     destination_group = models.CharField(max_length=16, blank=True)  # of the destination in force; "" for none
+    placed_since = models.DateField(null=True)  # struck off the unplaced list (the destination's `placed_since`)
 
     class Meta:
         verbose_name = _("progress")
         verbose_name_plural = _("progress")
         indexes = [
             models.Index(fields=["risk", "next_due_on"]),
-            models.Index(fields=["school", "graduates_in"]),
+            # The province board reads every figure of its schools from this index alone (an index-only scan).
+            models.Index(
+                fields=["school", "graduates_in", "destination_group", "standards_met", "standards_total", "helper"],
+                name="progress_school_figures",
+            ),
             models.Index(fields=["department", "graduates_in"]),
         ]
 

@@ -51,6 +51,7 @@ class Facts:
     graduates_in: int | None  # the year of the expected graduation; None once withdrawn
     helper_id: int | None  # the active (primary) helper
     destination_group: str  # of the destination in force ("" for none)
+    placed_since: dt.date | None  # the day that destination struck the student off the unplaced list
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (stage, metric) → n
     last: dict[tuple[str, str], dt.date] = field(default_factory=dict)  # (stage, metric) → last date
     month_counts: dict[tuple[str, dt.date], int] = field(default_factory=dict)  # (metric, month) → n
@@ -95,6 +96,7 @@ def _gather(students: Any) -> dict[int, Facts]:
             ),
             helper_id=Subquery(active.values("helper_id")[:1]),
             destination_group=Subquery(in_force.values("code__group")[:1]),
+            placed_since=Subquery(in_force.values("placed_since")[:1]),
         )
         .values(
             "pk",
@@ -108,6 +110,7 @@ def _gather(students: Any) -> dict[int, Facts]:
             "joined_on",
             "helper_id",
             "destination_group",
+            "placed_since",
         )
     )
     facts_by_id = {
@@ -121,6 +124,7 @@ def _gather(students: Any) -> dict[int, Facts]:
             graduates_in=None if r["status"] == StudentStatus.WITHDRAWN else r["expected_graduation"].year,
             helper_id=r["helper_id"],
             destination_group=r["destination_group"] or "",
+            placed_since=r["placed_since"],
         )
         for r in base
     }
@@ -229,6 +233,7 @@ def standing(facts: Facts) -> dict[str, Any]:
         "graduates_in": facts.graduates_in,
         "helper_id": facts.helper_id,
         "destination_group": facts.destination_group,
+        "placed_since": facts.placed_since,
     }
 
 

@@ -133,13 +133,23 @@ def has_unit_perm(user: User, perm: Perm, unit: OrgUnit) -> bool:
     return any(u.covers(unit) for u in units_with(user, perm))
 
 
+def schools_under(unit: OrgUnit) -> list[int]:
+    """The ids of the schools under a provincial unit, read once per unit object (i.e. once per request)."""
+    cached = getattr(unit, "_bangfu_schools", None)
+    if cached is None:
+        cached = list(
+            OrgUnit.objects.filter(kind=UnitKind.SCHOOL, path__startswith=unit.path).values_list("pk", flat=True)
+        )
+        unit._bangfu_schools = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def unit_q(units: list[OrgUnit], prefix: str = "") -> Q:
     """A filter for rows whose class/department/school lies under one of `units`."""
     q = Q(pk__in=[])
     for unit in units:
-        if unit.kind == UnitKind.PROVINCE:  # its schools: no join with the units of every row
-            schools = OrgUnit.objects.filter(kind=UnitKind.SCHOOL, path__startswith=unit.path).values("pk")
-            q |= Q(**{f"{prefix}school_id__in": schools})
+        if unit.kind == UnitKind.PROVINCE:  # its schools, as a list: no join, and the planner knows how many rows
+            q |= Q(**{f"{prefix}school_id__in": schools_under(unit)})
         elif unit.kind == UnitKind.SCHOOL:
             q |= Q(**{f"{prefix}school_id": unit.pk})
         elif unit.kind == UnitKind.DEPARTMENT:

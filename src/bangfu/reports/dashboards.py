@@ -55,7 +55,7 @@ from bangfu.assistance.queries import my_board
 from bangfu.dates import add_months, month_start
 from bangfu.opportunities.queries import conversion, recommendations_for
 from bangfu.organisation.models import OrgUnit, UnitKind, User
-from bangfu.outcomes.models import PLACED_GROUPS, Destination, DestinationGroup
+from bangfu.outcomes.models import DestinationGroup
 from bangfu.students.models import Category, LedgerEntry, Student
 from bangfu.students.queries import (
     RECOMMENDATION_STAGES,
@@ -281,16 +281,16 @@ def destination_groups(user: User, base: Filters) -> Chart:
 def categories(user: User, base: Filters) -> Chart:
     """The cohort by ledger category (a student counts once in each of their categories), with those placed.
 
-    Read from the cohort's students through their open entry to its categories: starting from the categories
-    (`entry__student__in=cohort`) made PostgreSQL scan every category row of the province (5 s there, 0.3 s this
-    way; docs/benchmarks.md)."""
-    entry = FilteredRelation("ledger_entries", condition=Q(ledger_entries__left_on__isnull=True))
+    Read from the cohort's progress rows through the student's open entry to its categories: starting from the
+    categories (`entry__student__in=cohort`) made PostgreSQL scan every category row of the province (5 s there;
+    docs/benchmarks.md)."""
+    entry = FilteredRelation("student__ledger_entries", condition=Q(student__ledger_entries__left_on__isnull=True))
     rows = (
-        _students(user, base)
+        standing(user, **base)
         .annotate(entry=entry)
         .filter(entry__categories__isnull=False)
         .values(category=F("entry__categories__category"))
-        .annotate(graduates=Count("pk"), placed=Count("pk", filter=placed_q()))
+        .annotate(graduates=Count("pk"), placed=Count("pk", filter=standing_q(placed=True)))
         .order_by("-graduates", "category")
     )
     bars = []
@@ -329,15 +329,11 @@ def department_chart(rows: list[DepartmentPlacement]) -> Chart:
 def trend(user: User, base: Filters, year: int, today: dt.date) -> Chart:
     """Placed ledger graduates of `year` by the month they were struck off the unplaced list (`placed_since`):
     from September of the final year to December of the graduation year (or this month, if sooner), with the
-    months before and after in a bucket each when there are any. One query."""
-    cohort = standing(user, **base)
+    months before and after in a bucket each when there are any. One query, on the cohort's progress rows (which
+    copy `placed_since` from the destination in force)."""
     counted = dict(
-        Destination.objects.filter(
-            student__in=cohort.values("student_id"),
-            superseded_on__isnull=True,
-            code__group__in=PLACED_GROUPS,
-            placed_since__isnull=False,
-        )
+        standing(user, **base, placed=True)
+        .filter(placed_since__isnull=False)
         .annotate(month=TruncMonth("placed_since"))
         .values_list("month")
         .annotate(n=Count("pk"))
@@ -815,10 +811,11 @@ def school_rows(user: User, schools: list[OrgUnit], year: int) -> tuple[list[Sch
         r["school_id"]: r
         for r in rows_seen.values("school_id")
         .annotate(
-            ledger=Count("pk"),
-            behind=Count("pk", filter=behind("")),
-            graduates=Count("pk", filter=graduating),
-            placed=Count("pk", filter=graduating & standing_q(placed=True)),
+            # Counting a column of the index (never null), not the id, lets PostgreSQL read the index alone.
+            ledger=Count("school"),
+            behind=Count("school", filter=behind("")),
+            graduates=Count("school", filter=graduating),
+            placed=Count("school", filter=graduating & standing_q(placed=True)),
         )
         .order_by()
     }

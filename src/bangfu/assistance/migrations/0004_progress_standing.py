@@ -15,6 +15,7 @@ def fill(apps, schema_editor):
     student = apps.get_model("students", "Student")
     assignment = apps.get_model("assistance", "HelperAssignment")
     destination = apps.get_model("outcomes", "Destination")
+    in_force = destination.objects.filter(student_id=OuterRef("student_id"), superseded_on__isnull=True)
     own = student.objects.filter(pk=OuterRef("student_id"))
     graduates_in = Case(
         When(status="withdrawn", then=Value(None)),
@@ -29,14 +30,8 @@ def fill(apps, schema_editor):
                 "helper_id"
             )[:1]
         ),
-        destination_group=Coalesce(
-            Subquery(
-                destination.objects.filter(student_id=OuterRef("student_id"), superseded_on__isnull=True).values(
-                    "code__group"
-                )[:1]
-            ),
-            Value(""),
-        ),
+        destination_group=Coalesce(Subquery(in_force.values("code__group")[:1]), Value("")),
+        placed_since=Subquery(in_force.values("placed_since")[:1]),
     )
 
 
@@ -83,11 +78,19 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, max_length=16, default=""),
             preserve_default=False,
         ),
+        migrations.AddField(
+            model_name="studentprogress",
+            name="placed_since",
+            field=models.DateField(null=True),
+        ),
         migrations.RunPython(fill, migrations.RunPython.noop),
         *(migrations.AlterField(model_name="studentprogress", name=name, field=unit(True)) for name in UNITS),
         migrations.AddIndex(
             model_name="studentprogress",
-            index=models.Index(fields=["school", "graduates_in"], name="assistance__school__29aff8_idx"),
+            index=models.Index(
+                fields=["school", "graduates_in", "destination_group", "standards_met", "standards_total", "helper"],
+                name="progress_school_figures",
+            ),
         ),
         migrations.AddIndex(
             model_name="studentprogress",
