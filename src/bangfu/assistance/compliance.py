@@ -10,6 +10,7 @@ a number always shows that number of students.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
@@ -66,7 +67,17 @@ FIGURE_FILTERS = {name: extra for name, extra, _count in FIGURES}
 def students_url(**filters: Any) -> str:
     """The student list narrowed by `filters` (query parameters of the list, as the list's form names them)."""
     query = {k: str(v) for k, v in filters.items() if v not in (None, "")}
-    return reverse("students:list") + ("?" + urlencode(query) if query else "")
+    return student_list_path() + ("?" + urlencode(query) if query else "")
+
+
+def student_list_path() -> str:
+    """`reverse("students:list")`, worked out once per script prefix: a board links a few hundred figures to it."""
+    return _student_list_path(get_script_prefix())
+
+
+@functools.lru_cache(maxsize=8)
+def _student_list_path(_prefix: str) -> str:
+    return reverse("students:list")
 
 
 @dataclass

@@ -47,6 +47,7 @@ from bangfu.assistance.compliance import (
     overdue,
     standing,
     standing_q,
+    student_list_path,
     total_row,
 )
 from bangfu.assistance.labels import MeterView, meter_views, next_due_text, risk_reason_text
@@ -83,7 +84,7 @@ def list_params(filters: Filters) -> Filters:
 
 
 def students_url(filters: Filters) -> str:
-    return reverse("students:list") + _query(list_params(filters))
+    return student_list_path() + _query(list_params(filters))
 
 
 @dataclass(frozen=True)
@@ -509,7 +510,7 @@ def unplaced_students(user: User, department: OrgUnit, year: int) -> QuerySet[St
     contact, then by number. Progress and class joined; the helper's name annotated."""
     filters = cohort_filters(year, department=department.public_id, placed=False)
     return (
-        _students(user, filters)
+        Student.objects.filter(pk__in=standing(user, **filters).values("student_id"))  # `_students(user, filters)`
         .select_related("progress", "class_unit")
         .annotate(helper_name=_helper_name())
         .order_by(
