@@ -3,7 +3,10 @@
 import datetime as dt
 import io
 import itertools
+import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -17,6 +20,7 @@ from bangfu.assistance.models import HelperAssignment
 from bangfu.organisation.models import OrgUnit, Role, RoleGrant, UnitKind, User
 from bangfu.students import idnumbers
 from bangfu.students.models import Gender, LedgerCategory, LedgerEntry, Student
+from tests.snapshot import replayable
 
 # A fixed day in the autumn semester, so cohorts and dates do not depend on when the suite runs.
 AUTUMN = dt.datetime(2025, 11, 3, 10, 0, tzinfo=dt.UTC)
@@ -30,9 +34,25 @@ def seed(*args: str) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def demo(db: None) -> str:
+def _seed_300() -> str:
     return seed("--students", "300")
+
+
+# Seeding 300 students costs seconds: the first test of a process seeds, later ones get the same rows written back.
+_replayed_demo = replayable(_seed_300)
+
+
+@pytest.fixture(scope="session")
+def demo_media() -> Iterator[Path]:
+    """The demo's sample PDFs, kept for every test of the process that replays its rows, removed at the end."""
+    with tempfile.TemporaryDirectory(prefix="bangfu-demo-media-") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture
+def demo(db: None, settings, demo_media: Path) -> str:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = demo_media
+    return _replayed_demo()
 
 
 def open_ledger() -> "list[Student]":

@@ -29,9 +29,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -53,8 +55,9 @@ from bangfu.students.services import join_ledger
 from bangfu.subsidies.models import SubsidyType
 from bangfu.subsidies.services import install_default_types, set_budget, submit_application
 from bangfu.tracks.services import install_default_tracks, join_track, record_milestone
-from tests.conftest import TODAY, World
+from tests.conftest import TODAY, World, _replayed_world, make_world
 from tests.factories import make_employer, make_position, make_staff, make_student, system_user
+from tests.snapshot import replayable
 from tests.students.pages import PDF, ledger_student
 from tests.subsidies.test_services import apply, paid
 
@@ -100,10 +103,40 @@ def _put(world: World, student: Student, code: str, on: D, **fields) -> None:  #
     record_destination(actor=world.office, student=student, code=code, today=on, **fields)
 
 
+@pytest.fixture(scope="session")
+def scene_media() -> Iterator[Path]:
+    """The scene's evidence files, kept for every test of the process that replays its rows, removed at the end."""
+    with tempfile.TemporaryDirectory(prefix="bangfu-scene-media-") as folder:
+        yield Path(folder)
+
+
+def _world_and_scene() -> tuple[World, Scene]:
+    world = make_world()
+    return world, make_scene(world)
+
+
+# The scene costs more than most tests here: built once per process with its world, then written back.
+_replayed_world_and_scene = replayable(_world_and_scene)
+
+
 @pytest.fixture
-def scene(world: World, settings, tmp_path) -> Scene:  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path
-    return make_scene(world)
+def world_and_scene(db: None, settings, scene_media: Path) -> tuple[World, Scene]:  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = scene_media
+    return _replayed_world_and_scene()
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, db: None) -> World:
+    """The world of tests/conftest.py; for a test with the scene, the world the scene was built in."""
+    if "scene" in request.fixturenames:
+        world_and_scene: tuple[World, Scene] = request.getfixturevalue("world_and_scene")
+        return world_and_scene[0]
+    return _replayed_world()
+
+
+@pytest.fixture
+def scene(world: World, world_and_scene: tuple[World, Scene]) -> Scene:
+    return world_and_scene[1]
 
 
 def make_scene(world: World) -> Scene:
@@ -434,10 +467,9 @@ def test_the_earlier_years_link_to_the_list_as_of_that_day(
     board = client.get(SCHOOL).context["board"]
     query = parse_qs(urlsplit(board.years[1].unplaced.url).query)
     assert query == {"graduating": ["2023"], "in_ledger": ["yes"], "as_of": ["2023-09-20"], "placed": ["no"]}
-    listed = client.get(board.years[1].unplaced.url).context["page"]
-    assert [s.name for s in listed] == ["钱多"]
-    page = client.get(board.years[1].unplaced.url).content.decode()
-    assert "As of: 2023-09-20" in page
+    response = client.get(board.years[1].unplaced.url)
+    assert [s.name for s in response.context["page"]] == ["钱多"]
+    assert "As of: 2023-09-20" in response.content.decode()
 
 
 def _listed(client: Client, **params: object) -> set[str]:
