@@ -93,6 +93,7 @@ def add_export_data(today: dt.date) -> dict[str, int]:
     from django.db import transaction
 
     from bangfu.assistance.models import HelperAssignment, Stage, StudentProgress
+    from bangfu.assistance.progress import rebuild_progress
     from bangfu.opportunities.models import Employer, Position, Recommendation, RecommendationStatus
     from bangfu.organisation.models import OrgUnit, UnitKind, User
     from bangfu.outcomes.models import Destination, DestinationCode, FollowUp, FollowUpStatus
@@ -249,6 +250,9 @@ def add_export_data(today: dt.date) -> dict[str, int]:
                 )
         FollowUp.objects.bulk_create(follow_ups, batch_size=BATCH)
         counts["follow_ups"] = len(follow_ups)
+        # A ledger student's progress row keeps the group of their destination: rebuilt as after an import.
+        with_destination = Destination.objects.values("student_id")
+        rebuild_progress(today=today, students=Student.objects.filter(pk__in=with_destination))
     return counts
 
 
