@@ -1105,7 +1105,7 @@ def check_progress(today: dt.date, sample: int) -> dict[str, Any]:
     from bangfu.assistance.progress import refresh_progress
     from bangfu.students.models import Student
 
-    names = [f.name for f in StudentProgress._meta.concrete_fields if f.name not in ("id", "student")]
+    names = [f.attname for f in StudentProgress._meta.concrete_fields if f.name not in ("id", "student")]
     ids = list(StudentProgress.objects.order_by("student_id").values_list("student_id", flat=True))
     chosen = ids[:: max(1, len(ids) // max(sample, 1))][:sample]
     stored = {r["student_id"]: r for r in StudentProgress.objects.filter(student_id__in=chosen).values()}
