@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bangfu.assistance.compliance import standing
 from bangfu.assistance.models import ActivityKind, HelperAssignment, Metric, Period, Stage
 from bangfu.assistance.progress import rebuild_progress
 from bangfu.assistance.services import hand_over, record_activity, save_policy
@@ -272,3 +273,13 @@ def test_the_menu_shows_compliance_to_leaders_only(world: World, as_user) -> Non
 def test_superuser_sees_every_school(world: World, as_user, dept) -> None:  # type: ignore[no-untyped-def]
     page = as_user(system_user()).get(URL).content.decode()
     assert "服装工程系" in page and row_of(page, "All departments")["ledger"] == 7
+
+
+def test_a_filter_the_progress_row_does_not_keep_is_refused_not_ignored(world: World) -> None:
+    """The boards count progress rows with the student list's filters; one the row cannot answer (the cohort, the
+    ledger's leavers) must fail loudly rather than count every student."""
+    with pytest.raises(TypeError, match="cohort"):
+        standing(world.office, cohort=2022)
+    with pytest.raises(TypeError, match="ledger student"):
+        standing(world.office, in_ledger=False)
+    assert standing(world.office, in_ledger=True, graduating=None).count() == standing(world.office).count()

@@ -220,11 +220,11 @@ def evaluate(facts: Facts, versions: Versions, today: dt.date) -> dict[str, Any]
         "declined_count": facts.declines,
         "risk": max((r["level"] for r in reasons), default=RiskLevel.NONE),
         "risk_reasons": reasons,
-        **standing(facts),
+        **standing_columns(facts),
     }
 
 
-def standing(facts: Facts) -> dict[str, Any]:
+def standing_columns(facts: Facts) -> dict[str, Any]:
     """Where the student stands on the boards: the columns of the progress row copied from the student."""
     return {
         "school_id": facts.school_id,

@@ -510,7 +510,8 @@ def unplaced_students(user: User, department: OrgUnit, year: int) -> QuerySet[St
     contact, then by number. Progress and class joined; the helper's name annotated."""
     filters = cohort_filters(year, department=department.public_id, placed=False)
     return (
-        Student.objects.filter(pk__in=standing(user, **filters).values("student_id"))  # `_students(user, filters)`
+        # The same students as the student list shows for these filters (the "unplaced" figure links there).
+        Student.objects.filter(pk__in=standing(user, **filters).values("student_id"))
         .select_related("progress", "class_unit")
         .annotate(helper_name=_helper_name())
         .order_by(
