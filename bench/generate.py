@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from environment import DB_NAME, DEFAULT_VAR_DIR, read_meta, remove_data_set, setup_django, write_meta
+from environment import DB_NAME, DEFAULT_VAR_DIR, migrate, read_meta, remove_data_set, setup_django, write_meta
 
 SEED = 20260901
 CLASS_SIZE = 45
@@ -818,7 +818,6 @@ def clock() -> tuple[float, float]:
 
 
 def build(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -832,7 +831,7 @@ def build(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
     )
     started = time.perf_counter()
     t = clock()
-    call_command("migrate", verbosity=0, skip_checks=True)
+    migrate()
     gen.phase("migrate", t)
     with connection.cursor() as cursor:
         # Bulk load: no fsync, rollback journal in memory (a crash leaves no bench.json, so the set is rebuilt).

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from environment import REPO, setup_django
+from environment import REPO, migrate, setup_django
 
 DEFAULT_VAR_DIR = REPO / "var" / "bench-imports"
 SEED = 20240901
@@ -237,11 +237,10 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(var_dir)
     base = var_dir / "base"
     setup_django(base)
-    from django.core.management import call_command
     from django.db import connections
 
     started = time.perf_counter()
-    call_command("migrate", verbosity=0)
+    migrate()
     rng = random.Random(SEED)
     school = _build_school(args.rows, rng)
     connections.close_all()

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from environment import REPO, read_meta, remove_data_set, setup_django, write_meta
+from environment import REPO, migrate, read_meta, remove_data_set, setup_django, write_meta
 from run import WARMUP, Scenario, Timing, count_queries, machine, measure
 
 DEFAULT_VAR_DIR = REPO / "var" / "bench-placement"
@@ -252,14 +252,13 @@ class Generator:
 
 
 def build(args: argparse.Namespace, var_dir: Path) -> dict[str, Any]:
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.utils import timezone
 
     today = args.today or timezone.localdate()
     gen = Generator(graduates=args.graduates, today=today, ledger_share=args.ledger_share)
     started = time.perf_counter()
-    call_command("migrate", verbosity=0, skip_checks=True)
+    migrate()
     with connection.cursor() as cursor:
         for pragma in ("synchronous=OFF", "journal_mode=MEMORY", "cache_size=-262144", "temp_store=MEMORY"):
             cursor.execute(f"PRAGMA {pragma}")
