@@ -1,5 +1,7 @@
-"""PostgreSQL connections run without JIT compilation unless the DATABASE_URL says otherwise (docs/benchmarks.md:
-JIT recompiled a board's aggregates at every request, seconds each at province scale)."""
+"""PostgreSQL connections run without JIT compilation and price random reads as on solid-state storage, unless the
+DATABASE_URL says otherwise (docs/benchmarks.md: JIT recompiled a board's aggregates at every request, seconds each
+at province scale; the default random_page_cost made a school's placement figures hash every destination of the
+province)."""
 
 import os
 import subprocess
@@ -19,14 +21,19 @@ def options_for(url: str) -> str:
 
 
 @pytest.mark.postgres
-def test_the_app_s_connections_have_jit_off(db: None) -> None:
+def test_the_app_s_connections_have_jit_off_and_solid_state_page_costs(db: None) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone() == ("1.1",)
 
 
 def test_a_url_that_chooses_jit_or_other_options_keeps_them() -> None:
-    assert options_for("postgres://u@db:5432/bangfu") == "-c jit=off"
-    assert options_for("postgres://u@db:5432/bangfu?options=-c%20jit%3Don") == "-c jit=on"
-    assert options_for("postgres://u@db:5432/bangfu?options=-c%20work_mem%3D64MB") == "-c work_mem=64MB -c jit=off"
+    assert options_for("postgres://u@db:5432/bangfu") == "-c jit=off -c random_page_cost=1.1"
+    assert options_for("postgres://u@db:5432/bangfu?options=-c%20jit%3Don") == "-c jit=on -c random_page_cost=1.1"
+    assert (
+        options_for("postgres://u@db:5432/bangfu?options=-c%20random_page_cost%3D4%20-c%20work_mem%3D64MB")
+        == "-c random_page_cost=4 -c work_mem=64MB -c jit=off"
+    )
     assert options_for("sqlite:////tmp/bangfu.sqlite3") == ""

@@ -134,11 +134,15 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     _options = DATABASES["default"].setdefault("OPTIONS", {})
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and "jit" not in _options.get("options", ""):
-        # PostgreSQL's JIT compiles every large aggregate of a board again at each request, which costs seconds
-        # at province scale and saves nothing on queries that take milliseconds (docs/benchmarks.md). A URL
-        # that sets `options=-c jit=…` itself keeps its choice.
-        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Planner settings for the app's own sessions (docs/benchmarks.md); a URL that sets `options=-c name=…`
+        # itself keeps its choice. JIT compiles every large aggregate of a board again at each request, which
+        # costs seconds at province scale and saves nothing on queries that take milliseconds. A random page
+        # read is priced as on solid-state storage (PostgreSQL's default, 4, is for spinning disks): otherwise
+        # a school's placement figures hash all the province's destinations instead of looking up the school's.
+        for _name, _value in (("jit", "off"), ("random_page_cost", "1.1")):
+            if f"{_name}=" not in _options.get("options", ""):
+                _options["options"] = f"{_options.get('options', '')} -c {_name}={_value}".strip()
 else:
     DATABASES = {
         "default": {

@@ -18,7 +18,14 @@ import pytest
 from bangfu.organisation.models import OrgUnit, UnitKind
 from bangfu.organisation.services import create_unit
 from bangfu.outcomes.models import PLACED_GROUPS, Destination, DestinationCode
-from bangfu.outcomes.queries import GROUPINGS, Figures, graduates_of, placement_figures, snapshot_dates
+from bangfu.outcomes.queries import (
+    GROUPINGS,
+    Figures,
+    figures_and_total,
+    graduates_of,
+    placement_figures,
+    snapshot_dates,
+)
 from bangfu.students.models import LedgerCategory, LedgerEntry, Student, StudentStatus
 from tests.factories import make_school, system_user
 
@@ -245,3 +252,18 @@ def test_rates_of_the_whole_cohort_follow_from_the_counts(cohort):
         100 * (expected.employed + expected.further_study) / (expected.known - expected.not_seeking), 1
     )
     assert figures.verified_share == round(100 * expected.verified / (expected.employed + expected.further_study), 1)
+
+
+@pytest.mark.parametrize("by", ["", *GROUPINGS])
+def test_the_whole_cohort_beside_a_grouping_is_the_recount_and_costs_a_query_only_when_groups_overlap(
+    cohort, django_assert_num_queries, by
+):
+    """The placement page shows the whole cohort above its grouped rows: for a grouping in which each graduate is
+    one row (department, major, ledger) it is their sum, read in the same query; by category (a student may have
+    several, or none) it is counted on its own."""
+    graduates = graduates_of(Student.objects.filter(school=cohort.school), YEAR)
+    with django_assert_num_queries(2 if by == "category" else 1):
+        rows, total = figures_and_total(students=graduates, as_of=AS_OF[1], by=by)
+    expected = _recount(cohort.school, AS_OF[1], None)[None]
+    assert total == expected
+    assert {row.key: row for row in rows} == (_recount(cohort.school, AS_OF[1], by) if by else {})

@@ -210,12 +210,11 @@ def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT, *, student: str = "") 
         if helped:
             q |= Q(**{f"{student}pk__in": helped})
     if perm in ROLE_PERMS[SELF]:
-        if student:  # the user's own record as a list of (at most one) id: no join, no OR for staff
-            own = own_student_ids(user)
-            if own:
-                q |= Q(**{f"{student}pk__in": own})
-        else:
-            q |= Q(user=user)
+        # The user's own record as a list of (at most one) id: no join, and no OR for staff, which would keep
+        # PostgreSQL from reading a school's students (or their cohorts and years) from the unit indexes alone.
+        own = own_student_ids(user)
+        if own:
+            q |= Q(**{f"{student}pk__in": own})
     return q
 
 

@@ -7,7 +7,7 @@ force per student on any date, so each figure is one pass over the students join
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, QuerySet
@@ -145,6 +145,22 @@ def placement_figures(*, students: QuerySet[Student], as_of: dt.date, by: str | 
         raise ValueError(f"unknown grouping: {by}")
     rows = qs.values(key).annotate(**aggregates).order_by(key)
     return [Figures(key=row.pop(key), **row) for row in rows]
+
+
+# Groupings in which every student falls in exactly one row (a student without a major is the row of None).
+PARTITIONS = frozenset({"department", "major", "ledger"})
+
+
+def figures_and_total(*, students: QuerySet[Student], as_of: dt.date, by: str) -> tuple[list[Figures], Figures]:
+    """`placement_figures` grouped `by` (or not at all for ""), and the figures of the whole cohort: for a
+    grouping that partitions the cohort, the rows' sum (one query fewer over every graduate of the school)."""
+    if not by:
+        return [], placement_figures(students=students, as_of=as_of)[0]
+    rows = placement_figures(students=students, as_of=as_of, by=by)
+    if by not in PARTITIONS:
+        return rows, placement_figures(students=students, as_of=as_of)[0]
+    names = [f.name for f in fields(Figures) if f.name != "key"]
+    return rows, Figures(key=None, **{name: sum(getattr(row, name) for row in rows) for name in names})
 
 
 def unplaced(students: QuerySet[Student]) -> QuerySet[Student]:

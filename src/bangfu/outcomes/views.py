@@ -46,7 +46,7 @@ from bangfu.outcomes.forms import (
     VerifyForm,
 )
 from bangfu.outcomes.models import PLACED_GROUPS, Destination, DestinationCode, EvidenceKind, FollowUp
-from bangfu.outcomes.queries import graduates_of, placement_figures, snapshot_dates, struck_off, unplaced
+from bangfu.outcomes.queries import figures_and_total, graduates_of, snapshot_dates, struck_off, unplaced
 from bangfu.outcomes.services import (
     attach_evidence,
     current_destination,
@@ -55,7 +55,7 @@ from bangfu.outcomes.services import (
     verify_destination,
 )
 from bangfu.students.models import Category, Student
-from bangfu.students.queries import get_student_for_user, student_access
+from bangfu.students.queries import get_student_for_user, graduation_years, student_access
 
 PAGE_SIZE = 50
 # NACE: a rate is published only when at least this share of the graduates' outcomes is known.
@@ -115,8 +115,7 @@ def _departments(user: User) -> QuerySet[OrgUnit]:
 
 
 def _years(students: QuerySet[Student], today: dt.date) -> list[int]:
-    years = {d.year for d in students.dates("expected_graduation", "year")} | {today.year}
-    return sorted(years, reverse=True)
+    return sorted({*graduation_years(students), today.year}, reverse=True)
 
 
 def _unit_label(name: str, name_en: str) -> str:
@@ -471,8 +470,8 @@ def figures(request: AuthedRequest) -> HttpResponse:
         as_of = form.cleaned_data.get("as_of") or today
         by = form.cleaned_data.get("by") or ""
     cohort = graduates_of(students, year)
-    total = placement_figures(students=cohort, as_of=as_of)[0]
-    rows = _group_rows(by, placement_figures(students=cohort, as_of=as_of, by=by), year) if by else []
+    grouped, total = figures_and_total(students=cohort, as_of=as_of, by=by)
+    rows = _group_rows(by, grouped, year) if by else []
     recs = recommendations_for(user, cohort)
     by_helper = conversion(recs, by="helper")
     by_employer = conversion(recs, by="employer")

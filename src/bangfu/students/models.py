@@ -138,6 +138,9 @@ class Student(models.Model):
         indexes = [
             models.Index(fields=["department", "cohort"]),
             models.Index(fields=["school", "cohort"]),
+            # A school's graduates of a year (outcomes.queries.graduates_of): every placement figure, the
+            # recommendations of a cohort and the years offered by the placement pages start from it.
+            models.Index(fields=["school", "expected_graduation"]),
             models.Index(fields=["name"]),
         ]
 

@@ -403,9 +403,14 @@ def cohorts_in_scope(user: User) -> list[int]:
 
 
 def graduation_years_in_scope(user: User) -> list[int]:
-    """The years from the first to the last graduation of the students the user sees, newest first (one query
-    with two aggregates: SQLite would run a Python function per row to truncate each date to its year)."""
-    span = Student.objects.visible_to(user).aggregate(first=Min("expected_graduation"), last=Max("expected_graduation"))
+    return graduation_years(Student.objects.visible_to(user))
+
+
+def graduation_years(students: QuerySet[Student]) -> list[int]:
+    """The years from the first to the last graduation of `students`, newest first: two aggregates that the
+    (school, expected graduation) index answers, where the distinct years would read every student (and SQLite
+    would run a Python function per row to truncate each date to its year)."""
+    span = students.aggregate(first=Min("expected_graduation"), last=Max("expected_graduation"))
     if span["first"] is None:
         return []
     return list(range(span["last"].year, span["first"].year - 1, -1))
