@@ -114,7 +114,6 @@ def test_ledger_page_makes_a_fixed_number_of_queries(world, as_user, spring_2024
     for i in range(10):
         ledger_student(world.class1, name=f"学生{i}", categories=["rural"], joined_on=dt.date(2024, 3, 5))
     client = as_user(world.office)
-    # 17th: the subsidies paid to the page's students; 18th: the user's helped students (permissions.helped_ids);
-    # 19th: the user's own student record, none for staff (permissions.own_student_ids)
-    with django_assert_max_num_queries(19):
+    # 17th: the subsidies paid to the page's students; 18th: the user's helped students (permissions.helped_ids)
+    with django_assert_max_num_queries(18):
         assert client.get(url("ledger")).status_code == 200

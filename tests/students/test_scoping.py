@@ -132,3 +132,22 @@ def test_anonymous_users_are_sent_to_log_in(client, world):
     for target in (url("list"), url("detail", world.own), url("ledger"), url("me")):
         response = client.get(target)
         assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_a_student_sees_their_own_record_while_they_hold_the_student_role(world):
+    """The scope's arm for one's own record: a student login reaches its record (and nobody else's); staff scopes
+    have no such arm, so their filters stay on the unit indexes; taking the student role away ends it."""
+    from bangfu.organisation.models import RoleGrant, User
+    from bangfu.organisation.permissions import student_q
+    from bangfu.students.models import Student
+
+    def visible(user: User) -> list[str]:
+        fresh = User.objects.get(pk=user.pk)  # scopes are read once per user object, i.e. once per request
+        return list(Student.objects.visible_to(fresh).values_list("name", flat=True))
+
+    assert visible(world.student_user) == ["田斌臣"]
+    assert str(Student.objects.filter(student_q(world.office)).order_by().values("pk").query).endswith(
+        f'WHERE "students_student"."school_id" = {world.school.pk}'
+    )
+    RoleGrant.objects.filter(user=world.student_user).delete()
+    assert visible(world.student_user) == []

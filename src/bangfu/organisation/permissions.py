@@ -183,12 +183,17 @@ def helped_ids(user: User) -> list[int]:
 
 
 def own_student_ids(user: User) -> list[int]:
-    """The id of the user's own student record (none for staff), read once per user object."""
+    """The id of the user's own student record, read once per user object; none without the student role (the
+    portal grants it with the account, and taking it away takes the record's self-service with it), so staff
+    pay no query."""
     from bangfu.students.models import Student
 
     cached = getattr(user, "_bangfu_own", None)
     if cached is None:
-        cached = list(Student.objects.filter(user=user).values_list("pk", flat=True))
+        if any(g.role == Role.STUDENT for g in grants_of(user)):
+            cached = list(Student.objects.filter(user=user).values_list("pk", flat=True))
+        else:
+            cached = []
         user._bangfu_own = cached  # type: ignore[attr-defined]
     return cached
 
