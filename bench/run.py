@@ -136,6 +136,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, meta: dict[str, Any]) -> None:
         from django.test import Client
 
+        import bangfu.wsgi  # noqa: F401  # start up as an app process does (its heap frozen for the collector)
         from bangfu.organisation.models import User
 
         self.args = args
