@@ -11,7 +11,8 @@ application = get_wsgi_application()
 # first serves it) is kept out of the collector's full passes, which otherwise walk it all every few requests and
 # add 100–150 ms to one request in five of a list page (docs/benchmarks.md). Frozen at start-up, then after the
 # 1st, 2nd, 4th, … 1,024th request, by which time every page has been served: gunicorn sends the response before
-# `request_finished`, so the collection there costs no one a wait. Each gunicorn worker imports this module itself.
+# `request_finished`, so the collection there costs no one a wait (the request then in hand is frozen with the rest:
+# at most eleven requests' objects per process, which gunicorn recycles). Each worker imports this module itself.
 _served = 0
 
 
