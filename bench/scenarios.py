@@ -20,7 +20,9 @@ same run, so it holds on a noisy machine.
 
 Goals (issue 9): every dashboard and list page under 150 ms at the 95th percentile at province scale, and at least
 20 times faster than its naive baseline; each scenario prints PASS or MISS against both. The export and the write
-are not pages: their lines carry figures, not verdicts.
+are not pages: their lines carry figures, not verdicts. The lists by class (10–13: the department ledger, helpers
+and unassigned students, the enrolment survey, unplaced graduates) have no naive baseline and are judged on time
+alone; the last lines count the pages under 150 ms and those meeting both goals.
 """
 
 from __future__ import annotations
@@ -67,11 +69,12 @@ class Case(Scenario):
         fast = p95 < GOAL_P95_MS
         parts = [f"p95 {p95:.1f} ms < {GOAL_P95_MS:.0f}: {'PASS' if fast else 'MISS'}"]
         ok = fast
-        if self.naive is not None:
-            ratio = self.naive.median_ms / self.judged.median_ms
-            enough = ratio >= GOAL_RATIO
-            parts.append(f"naive / page {ratio:.1f}x ≥ {GOAL_RATIO:.0f}x: {'PASS' if enough else 'MISS'}")
-            ok = ok and enough
+        if self.naive is None:  # judged on time alone, and not counted among the pages meeting both goals
+            return "goals: " + "; ".join(parts) + "; no naive baseline", None
+        ratio = self.naive.median_ms / self.judged.median_ms
+        enough = ratio >= GOAL_RATIO
+        parts.append(f"naive / page {ratio:.1f}x ≥ {GOAL_RATIO:.0f}x: {'PASS' if enough else 'MISS'}")
+        ok = ok and enough
         return "goals: " + "; ".join(parts) + f"  → {'PASS' if ok else 'MISS'}", ok
 
 
@@ -467,6 +470,22 @@ class Bench:
         case.notes.append("no naive baseline: this is what the progress table costs each write")
         self.judge(case, written, None)
 
+    def lists_by_class(self) -> None:
+        """The lists that show students by class, each timed on its own (no naive baseline: they count little)."""
+        from django.urls import reverse
+
+        pages = (
+            ("leader", "students:ledger", "the department ledger as the department leader"),
+            ("office", "assistance:caseload", "helpers and unassigned students as the employment office"),
+            ("office", "students:survey:list", "the enrolment survey as the employment office"),
+            ("office", "outcomes:unplaced", "unplaced graduates as the employment office"),
+        )
+        for number, (role, name, what) in enumerate(pages, start=10):
+            case = Case(f"{number}. List by class: {what}")
+            page = self.timed(case, f"page   GET {name}", self.page(role, reverse(name)))
+            case.notes.append("no naive baseline: a page of 50 students in class order, with the unit's counts")
+            self.judge(case, page, None)
+
     def agree(self, case: Case, naive: dict[Any, list[int]], shown: dict[Any, list[int]]) -> None:
         """Stop if the naive figures and the page's differ."""
         if {k: v for k, v in naive.items() if v[0]} != {k: v for k, v in shown.items() if v[0]}:
@@ -483,6 +502,7 @@ SCENARIOS = (
     "export",
     "api_list",
     "write",
+    "lists_by_class",
 )
 
 
@@ -540,6 +560,8 @@ def report(bench: Bench, scale: str, started: float, load_before: str) -> str:
             lines.append("  " + case.verdict()[0])
         lines.append("")
     judged = [ok for c in bench.cases if (ok := c.verdict()[1]) is not None]
+    timed = [c.judged.p95_ms < GOAL_P95_MS for c in bench.cases if c.is_page and c.judged is not None]
+    lines.append(f"pages under {GOAL_P95_MS:.0f} ms at the 95th percentile: {sum(timed)} of {len(timed)}")
     lines.append(f"pages meeting both goals: {sum(judged)} of {len(judged)}")
     lines.append(
         f"total {time.perf_counter() - started:.0f} s; load average at the end: "

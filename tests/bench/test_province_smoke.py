@@ -78,8 +78,9 @@ def test_a_tiny_province_is_loaded_and_every_scenario_runs(transactional_db: Non
     assert scenarios.run_and_report(run, meta, scale="province smoke test") == 0
     figures = scenarios.json.loads(run.json.read_text())
     titles = [s["title"] for s in figures["scenarios"]]
-    assert [t.split(".")[0] for t in titles] == [str(n) for n in range(1, 10)]
+    assert [t.split(".")[0] for t in titles] == [str(n) for n in range(1, 14)]
     assert "Province board (河北省教育厅: schools 2, 40 ledger students" in titles[2]
     assert "Export: the work ledger of 200 students as exporter" in titles[6]
     verdicts = [s["verdict"] for s in figures["scenarios"]]
-    assert sum(v.startswith("goals: p95") for v in verdicts) == 7  # the pages; the export and the write have none
+    assert sum(v.startswith("goals: p95") for v in verdicts) == 11  # the pages; the export and the write have none
+    assert sum(v.endswith("no naive baseline") for v in verdicts) == 4  # the lists by class: time alone

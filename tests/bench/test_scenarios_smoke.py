@@ -34,7 +34,7 @@ def test_every_scenario_runs_on_a_tiny_university(tmp_path: Path) -> None:
     )  # fmt: skip
     assert ran.returncode == 0, ran.stdout + ran.stderr
     scenarios = json.loads(out.read_text())["scenarios"]
-    assert [s["title"].split(".")[0] for s in scenarios] == [str(n) for n in range(1, 10)]
+    assert [s["title"].split(".")[0] for s in scenarios] == [str(n) for n in range(1, 14)]
     # The university is put under a province: its board shows the one school.
     assert "Province board (河北省教育厅: schools 1, 40 ledger students" in scenarios[2]["title"]
     assert "the work ledger of 200 students as office" in scenarios[6]["title"]

@@ -62,3 +62,27 @@ def test_get_student_for_user_is_404_outside_the_scope(world):
         get_student_for_user(world.helper, world.classmate.public_id)
     with pytest.raises(Http404):
         get_student_for_user(world.office, uuid.uuid4())
+
+
+def test_class_order_is_department_then_class_then_student_number(db):
+    """The ledger, survey, caseload, unplaced and track lists show students by class (so by department first),
+    then by number; the class's path is read per row (see `class_path`), the order is the tree's."""
+    from bangfu.organisation.models import UnitKind
+    from bangfu.organisation.services import create_unit
+    from bangfu.students.queries import in_class_order, sort_students
+    from tests.factories import make_school, make_student
+
+    u = make_school(departments=2)
+    later = create_unit(kind=UnitKind.CLASS, code="C102", name="专业12102班", parent=u["major1"])
+    made = [
+        make_student(u["class2"], name="赵二", student_number="2021000001"),
+        make_student(later, name="钱一", student_number="2021000002"),
+        make_student(u["class1"], name="孙一", student_number="2021000009"),
+        make_student(u["class1"], name="李一", student_number="2021000003"),
+    ]
+    students = Student.objects.filter(pk__in=[s.pk for s in made])
+
+    expected = ["李一", "孙一", "钱一", "赵二"]  # D1's C101 by number, D1's C102, then D2
+    assert [s.name for s in in_class_order(students)] == expected
+    assert [s.name for s in sort_students(students, "class")] == expected
+    assert [s.name for s in sort_students(students, "-class")] == expected[::-1]

@@ -21,6 +21,7 @@ from bangfu.assistance.rules import Timeline, stage_on, versions_for_schools
 from bangfu.organisation.models import OrgUnit, RoleGrant, User
 from bangfu.organisation.permissions import STAFF_ROLES, Perm, require_student_perm, units_with
 from bangfu.students.models import LedgerCategory, LedgerEntry, Student, StudentQuerySet
+from bangfu.students.queries import in_class_order
 
 
 def _staff_in_units_q(units: list[OrgUnit]) -> Q:
@@ -76,7 +77,7 @@ def caseloads(actor: User) -> QuerySet[User]:
 def unassigned_ledger_students(actor: User) -> StudentQuerySet:
     """Students in the ledger, in the actor's assigning scope, with no active helper."""
     has_helper = Exists(HelperAssignment.objects.active().filter(student_id=OuterRef("pk")))
-    return (
+    return in_class_order(
         Student.objects.visible_to(actor, Perm.ASSIGN_HELPER)
         .filter(_open_entry_exists("pk"))
         .filter(~has_helper)
@@ -88,7 +89,6 @@ def unassigned_ledger_students(actor: User) -> StudentQuerySet:
                 to_attr="open_entries",
             )
         )
-        .order_by("department__path", "class_unit__path", "student_number")
     )
 
 

@@ -55,7 +55,7 @@ from bangfu.outcomes.services import (
     verify_destination,
 )
 from bangfu.students.models import Category, Student
-from bangfu.students.queries import get_student_for_user, graduation_years, student_access
+from bangfu.students.queries import get_student_for_user, graduation_years, in_class_order, student_access
 
 PAGE_SIZE = 50
 # NACE: a rate is published only when at least this share of the graduates' outcomes is known.
@@ -180,7 +180,7 @@ def unplaced_list(request: AuthedRequest) -> HttpResponse:
     cohort = graduates_of(students, year).in_ledger()  # type: ignore[attr-defined]
     if department is not None:
         cohort = cohort.filter(department=department)
-    waiting = _with_helper(unplaced(cohort)).order_by("department__path", "class_unit__path", "student_number")
+    waiting = in_class_order(_with_helper(unplaced(cohort)))
     done = _with_helper(struck_off(cohort)).order_by("-struck_off_on", "student_number")  # type: ignore[misc]
     waiting_page = Paginator(waiting, PAGE_SIZE).get_page(request.GET.get("page"))
     done_page = Paginator(done, PAGE_SIZE).get_page(request.GET.get("done"))

@@ -19,6 +19,7 @@ from bangfu.organisation.models import User
 from bangfu.organisation.permissions import Perm, require_student_perm, units_with
 from bangfu.students import survey as surveys
 from bangfu.students.models import EnrolmentSurvey, Student, SurveyStatus
+from bangfu.students.queries import in_class_order
 from bangfu.students.survey_forms import DecisionForm, SurveyFilterForm, SurveyForm, add_service_errors
 
 
@@ -62,7 +63,7 @@ def survey_list(request: AuthedRequest) -> HttpResponse:
     if cohort is not None:
         students = students.filter(cohort=cohort)
     counts = surveys.status_counts(students)
-    rows = surveys.filter_by_status(students, status).order_by("class_unit__path", "student_number")
+    rows = in_class_order(surveys.filter_by_status(students, status))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

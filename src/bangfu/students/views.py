@@ -434,9 +434,9 @@ def ledger(request: AuthedRequest) -> HttpResponse:
     entries = queries.ledger_entries_in_scope(user, department)
     figures = queries.ledger_figures(entries, semester)
     movements = queries.semester_movements(entries, semester)
-    students = queries.apply_student_filters(
-        queries.student_list_queryset(user), department=department, in_ledger=True
-    ).order_by("class_unit__path", "student_number")
+    students = queries.in_class_order(
+        queries.apply_student_filters(queries.student_list_queryset(user), department=department, in_ledger=True)
+    )
     context = {
         "form": form,
         "department": department or "",

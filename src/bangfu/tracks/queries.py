@@ -28,6 +28,7 @@ from bangfu.assistance.policy_queries import policy_schools
 from bangfu.organisation.models import OrgUnit, UnitKind, User
 from bangfu.organisation.permissions import Perm, staff_schools, unit_q, units_with
 from bangfu.students.models import Student
+from bangfu.students.queries import in_class_order
 from bangfu.tracks.models import MilestoneRecord, Outcome, TrackEnrolment, TrackType
 from bangfu.tracks.services import next_milestones
 
@@ -348,11 +349,12 @@ def track_enrolments(
         .filter(student=OuterRef("student_id"))
         .annotate(shown=Coalesce(NullIf(F("helper__full_name"), Value("")), F("helper__username")))
     )
-    return (
+    return in_class_order(
         TrackEnrolment.objects.filter(condition, student__in=students.values("pk"), track=track)
         .select_related("student", "student__class_unit")
-        .annotate(helper_name=Subquery(helper.values("shown")[:1]))
-        .order_by("student__class_unit__path", "student__student_number", "-joined_on", "pk")
+        .annotate(helper_name=Subquery(helper.values("shown")[:1])),
+        "student__",
+        then=("-joined_on", "pk"),
     )
 
 
