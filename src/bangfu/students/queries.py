@@ -46,7 +46,7 @@ def class_path(student: str = "") -> Subquery:
     Read for each row rather than joined: joined, PostgreSQL answers "the first 50 of a department by class" by
     walking every class of the province in path order and looking for its students (243 ms on the province's
     21,000 classes); read per row, it takes the department's students and sorts them (docs/benchmarks.md)."""
-    return Subquery(OrgUnit.objects.filter(pk=OuterRef(f"{student}class_unit_id")).values("path")[:1])
+    return Subquery(OrgUnit.objects.filter(pk=OuterRef(f"{student}class_unit_id")).order_by().values("path")[:1])
 
 
 def in_class_order(queryset: QuerySet[Any], student: str = "", then: tuple[str, ...] = ()) -> QuerySet[Any]:
