@@ -1,4 +1,6 @@
 import datetime as dt
+import hashlib
+import hmac
 
 import pytest
 from cryptography.fernet import Fernet
@@ -66,6 +68,9 @@ def test_keyed_hash_follows_the_current_key(settings):
     number = "11010519491231002X"
     before = idnumbers.keyed_hash(number)
     assert before == idnumbers.keyed_hash(number) and len(before) == 64
+    # Stored hashes find duplicates across imports: the formula never changes.
+    key = hashlib.sha256(b"bangfu-id-number:" + settings.DATA_KEYS[0].encode()).digest()
+    assert before == hmac.new(key, number.encode(), "sha256").hexdigest()
     settings.DATA_KEYS = [Fernet.generate_key().decode(), *settings.DATA_KEYS]
     assert idnumbers.keyed_hash(number) != before
 
@@ -83,3 +88,40 @@ def test_encryption_round_trips_and_is_not_plain_text(settings):
     token = idnumbers.encrypt("13018220030517123X")
     assert "13018220030517123X" not in token
     assert idnumbers.decrypt(token) == "13018220030517123X"
+
+
+def test_a_batch_is_encrypted_to_the_very_tokens_fernet_makes():
+    key = Fernet.generate_key().decode()
+    texts = ["13018220030517123X", "", "11010519491231002X", "à" * 8, "x" * 16, "长度不同的文本也可以加密"]
+    ivs = bytes(range(256)) * 2
+    taken: list[int] = []
+
+    def fixed_ivs(n: int) -> bytes:  # the IVs handed out in order, as os.urandom would
+        start = sum(taken)
+        taken.append(n)
+        return ivs[start : start + n]
+
+    tokens = idnumbers.fernet_tokens(texts, key, 1_764_300_000, fixed_ivs)
+
+    fernet, expected, handed = Fernet(key.encode()), [], 0
+    by_length: dict[int, list[int]] = {}
+    for i, text in enumerate(texts):  # the batch takes IVs per padded length, in order of first appearance
+        if text:
+            by_length.setdefault(len(text.encode()) // 16, []).append(i)
+    iv_of = {}
+    for indexes in by_length.values():
+        for i in indexes:
+            iv_of[i] = ivs[handed : handed + 16]
+            handed += 16
+    for i, text in enumerate(texts):
+        made = fernet._encrypt_from_parts(text.encode(), 1_764_300_000, iv_of[i]).decode() if text else ""
+        expected.append(made)
+    assert tokens == expected
+    assert [fernet.decrypt(t.encode()).decode() for t in tokens if t] == [t for t in texts if t]
+
+
+def test_a_batch_takes_the_current_key_and_fresh_ivs(settings):
+    settings.DATA_KEYS = [Fernet.generate_key().decode(), *settings.DATA_KEYS]
+    tokens = idnumbers.encrypt_many(["13018220030517123X"] * 3)
+    assert len(set(tokens)) == 3  # each its own IV
+    assert {Fernet(settings.DATA_KEYS[0].encode()).decrypt(t.encode()) for t in tokens} == {b"13018220030517123X"}

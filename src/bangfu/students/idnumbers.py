@@ -1,13 +1,19 @@
 """Resident ID numbers (居民身份证号码): validation, masking, encryption and a keyed hash for look-ups."""
 
+import base64
 import datetime as dt
 import functools
 import hashlib
 import hmac
 import operator
+import os
 import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 
 from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -76,17 +82,63 @@ def encrypt(number: str) -> str:
     return _fernet().encrypt(number.encode()).decode() if number else ""
 
 
+def encrypt_many(numbers: Sequence[str]) -> list[str]:
+    """`encrypt` for many numbers at once (an import encrypts 100,000): "" stays "", the rest each get a Fernet
+    token with its own random IV, under the current key, as `encrypt` would make it."""
+    return fernet_tokens(numbers, settings.DATA_KEYS[0], int(time.time()), os.urandom)
+
+
+def fernet_tokens(numbers: Sequence[str], key: str, now: int, random_bytes: Callable[[int], bytes]) -> list[str]:
+    """Fernet tokens (version, `now`, IV, AES-128-CBC of the PKCS7-padded text, HMAC-SHA256; base64url), made a
+    batch at a time: `Fernet.encrypt` builds an AES context per token, which is most of its 20 µs. Here the AES
+    runs once per block position over every token of a length (ECB over the batch), and the CBC chaining — each
+    block XOR the previous ciphertext block, the first XOR the IV — is one XOR of the batch's bytes taken as a
+    whole number. The same bytes as `Fernet(key)._encrypt_from_parts(text, now, iv)` for the same IVs."""
+    raw_key = base64.urlsafe_b64decode(key)
+    signing = hmac.new(raw_key[:16], digestmod=hashlib.sha256)  # copied per token: the key is prepared once
+    encryptor = Cipher(algorithms.AES(raw_key[16:]), modes.ECB()).encryptor()
+    header = b"\x80" + now.to_bytes(8, "big")
+    tokens = [""] * len(numbers)
+    by_size: dict[int, list[tuple[int, bytes]]] = defaultdict(list)
+    for index, number in enumerate(numbers):
+        if number:
+            data = number.encode()
+            pad = 16 - len(data) % 16
+            by_size[len(data) + pad].append((index, data + bytes([pad]) * pad))
+    for size, items in by_size.items():
+        ivs = random_bytes(16 * len(items))
+        previous, blocks = ivs, []
+        for start in range(0, size, 16):
+            column = b"".join(padded[start : start + 16] for _i, padded in items)
+            previous = encryptor.update(_xor(column, previous))
+            blocks.append(previous)
+        for k, (index, _padded) in enumerate(items):
+            at = 16 * k
+            body = header + ivs[at : at + 16] + b"".join([b[at : at + 16] for b in blocks])
+            mac = signing.copy()
+            mac.update(body)
+            tokens[index] = base64.urlsafe_b64encode(body + mac.digest()).decode()
+    return tokens
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
+
+
 def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode() if token else ""
 
 
 @functools.lru_cache(maxsize=4)
-def _hash_key(data_key: str) -> bytes:
-    return hashlib.sha256(b"bangfu-id-number:" + data_key.encode()).digest()
+def _hasher(data_key: str) -> hmac.HMAC:
+    """The HMAC keyed for `data_key`, to be copied per number (half the cost of keying it again each time)."""
+    return hmac.new(hashlib.sha256(b"bangfu-id-number:" + data_key.encode()).digest(), digestmod=hashlib.sha256)
 
 
 def keyed_hash(number: str) -> str:
     """A stable HMAC of the number, so duplicates can be found without decrypting every row."""
     if not number:
         return ""
-    return hmac.digest(_hash_key(settings.DATA_KEYS[0]), number.encode(), "sha256").hex()
+    mac = _hasher(settings.DATA_KEYS[0]).copy()
+    mac.update(number.encode())
+    return mac.hexdigest()

@@ -559,12 +559,6 @@ class StudentsTarget(Target):
         made = create_new_units(plan.new_units, tree) if plan.new_units else {}
         when, user_id, reason = run.now, run.actor.pk, run.change_reason
         copy = functools.partial(bulk.copy_history, user_id=user_id, reason=reason, when=when)
-        # One cipher for the whole import: `idnumbers.encrypt` builds it per call (1.1 s → 0.8 s per 100,000).
-        cipher = idnumbers._fernet()
-
-        def encrypt(number: str) -> str:
-            return cipher.encrypt(number.encode()).decode() if number else ""
-
         def history(model: Any, rows: list[dict[str, Any]], history_type: str) -> None:
             copy(model, [row["id"] for row in rows], history_type=history_type)
 
@@ -579,7 +573,11 @@ class StudentsTarget(Target):
         school = run.school
         ids = dict(plan.existing_ids)
         for batch in _batches(plan.new_students):
-            rows = [_new_student(run, record, place_ids(record.place), encrypt) for record in batch]
+            ciphers = idnumbers.encrypt_many([record.id_number for record in batch])
+            rows = [
+                _new_student(run, record, place_ids(record.place), cipher)
+                for record, cipher in zip(batch, ciphers, strict=True)
+            ]
             bulk.insert_with_ids(
                 Student,
                 rows,
@@ -598,7 +596,7 @@ class StudentsTarget(Target):
             if "class_unit_id" in changed:
                 state.update(place_ids(record.place))
             if "id_number_hash" in changed:
-                state["id_number_cipher"] = encrypt(record.id_number)
+                state["id_number_cipher"] = idnumbers.encrypt(record.id_number)
                 state["id_number_hash"] = record.id_hash
                 state["id_number_masked"] = idnumbers.mask(record.id_number)
             groups[frozenset(changed | {"version", "updated_at"})].append(state)
@@ -700,7 +698,7 @@ def _defaults(record: Record) -> tuple[str, int, dt.date, dt.date]:
     return level, years, enrolled_on, dt.date(cohort + years, 6, 30)
 
 
-def _new_student(run: Run, record: Record, place: dict[str, int], encrypt: Any) -> dict[str, Any]:
+def _new_student(run: Run, record: Record, place: dict[str, int], cipher: str) -> dict[str, Any]:
     level, years, enrolled_on, graduation = _defaults(record)
     state: dict[str, Any] = {
         "public_id": bulk.random_uuid_hex(),
@@ -709,7 +707,7 @@ def _new_student(run: Run, record: Record, place: dict[str, int], encrypt: Any) 
         "name": "",
         "gender": "",
         "ethnicity": "汉族",
-        "id_number_cipher": encrypt(record.id_number),
+        "id_number_cipher": cipher,
         "id_number_hash": record.id_hash,
         "id_number_masked": idnumbers.mask(record.id_number),
         "birth_date": idnumbers.birth_date(record.id_number) if record.id_number else None,
