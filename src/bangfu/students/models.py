@@ -91,7 +91,8 @@ class Student(models.Model):
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     ethnicity = models.CharField(_("ethnicity"), max_length=32, blank=True, default="汉族")
     id_number_cipher = models.TextField(blank=True, editable=False)
-    id_number_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    # Looked up within a school only: the unique (school, hash) index serves it.
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
     id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True, editable=False)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     home_province = models.CharField(_("home province"), max_length=32, blank=True)
@@ -196,7 +197,8 @@ class LedgerEntry(models.Model):
 
 
 class LedgerCategory(models.Model):
-    entry = models.ForeignKey(LedgerEntry, on_delete=models.CASCADE, related_name="categories")
+    # The unique (entry, category) index starts with the entry: it serves the foreign key too.
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.CASCADE, related_name="categories", db_index=False)
     category = models.CharField(_("category"), max_length=32, choices=Category.choices)
     evidence = models.FileField(_("evidence"), upload_to="evidence/%Y/%m/", blank=True)
     verified_on = models.DateField(_("verified on"), null=True, blank=True)
