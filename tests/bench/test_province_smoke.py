@@ -23,6 +23,7 @@ BENCH = Path(__file__).resolve().parent.parent.parent / "bench"
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
+import planner  # noqa: E402
 import province  # noqa: E402
 import scenarios  # noqa: E402
 
@@ -84,3 +85,10 @@ def test_a_tiny_province_is_loaded_and_every_scenario_runs(transactional_db: Non
     verdicts = [s["verdict"] for s in figures["scenarios"]]
     assert sum(v.startswith("goals: p95") for v in verdicts) == 11  # the pages; the export and the write have none
     assert sum(v.endswith("no naive baseline") for v in verdicts) == 4  # the lists by class: time alone
+
+    # bench/planner.py on the same province: a line per page (each answered 200) and the total.
+    printed: list[str] = []
+    planner.compare("cpu_tuple_cost", ("0.01", "0.03"), meta["today"], out=printed.append)
+    page_lines = [line for line in printed if not line.startswith(("    plan differs", "all pages"))]
+    assert len(page_lines) == len(planner.pages(meta["today"])) == 12
+    assert printed[-1].startswith("all pages: ") and printed[-1].endswith("(cpu_tuple_cost 0.01 → 0.03)")
