@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from bangfu.assistance.models import HelperAssignment
 from bangfu.organisation.models import Role
+from bangfu.students.models import LedgerEntry
 from tests.assistance.helpers import english, ledger_student
 from tests.conftest import World
 from tests.factories import make_staff, make_student
@@ -292,11 +293,21 @@ def test_caseload_counts_students_and_flags_ledger_students_without_a_helper(wor
         student=world.classmate, helper=world.counsellor, started_on=dt.date(2023, 9, 1), assigned_by=world.leader
     )
     ledger_student(world.class2, name="陈刚")  # dept2: not the leader's business
+    left = ledger_student(world.class1, name="赵敏", helper=world.helper)  # helped, but out of the ledger now
+    LedgerEntry.objects.filter(student=left).update(left_on=dt.date(2024, 3, 1))
+    HelperAssignment.objects.create(  # the helper's earlier student, handed over: no longer theirs
+        student=make_student(world.class1, name="孙丽"),
+        helper=world.helper,
+        started_on=dt.date(2023, 9, 1),
+        ended_on=dt.date(2024, 2, 1),
+        assigned_by=world.leader,
+    )
     response = as_user(world.leader).get(url("caseload"))
     assert response.status_code == 200
     helpers = {h.username: (h.caseload, h.ledger_caseload) for h in response.context["helpers"]}
     assert helpers["counsellor"] == (2, 1)
-    assert helpers["helper"] == (1, 1)
+    assert helpers["helper"] == (2, 1)
+    assert all(load == (0, 0) for name, load in helpers.items() if name not in ("counsellor", "helper"))
     assert "leader2" not in helpers and "outsider" not in helpers
     unassigned = [s.name for s in response.context["unassigned"]]
     assert unassigned == ["张伟"]

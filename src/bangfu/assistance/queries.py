@@ -12,7 +12,8 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from bangfu.assistance.labels import stage_label
@@ -62,16 +63,26 @@ def _open_entry_exists(student_ref: str) -> Exists:
 
 def caseloads(actor: User) -> QuerySet[User]:
     """Each staff member in scope with `caseload` (active students) and `ledger_caseload` (ledger among them),
-    heaviest first."""
-    active = Q(assignments__ended_on__isnull=True, assignments__is_primary=True)
+    heaviest first.
+
+    Counted per staff member from their own assignments (the index on helper): as one join and GROUP BY over
+    everyone's assignments, PostgreSQL hashed every open ledger entry of the province to test the few hundred
+    staff's students (165 → 60 ms for a school of 380 staff)."""
+    mine = HelperAssignment.objects.active().filter(helper=OuterRef("pk"))
     return (
         staff_in_scope(actor)
         .annotate(
-            caseload=Count("assignments", filter=active),
-            ledger_caseload=Count("assignments", filter=active & Q(_open_entry_exists("assignments__student_id"))),
+            caseload=_count(mine, by="helper"),
+            ledger_caseload=_count(mine.filter(_open_entry_exists("student_id")), by="helper"),
         )
         .order_by("-caseload", "-ledger_caseload", "full_name", "username")
     )
+
+
+def _count(rows: QuerySet[Any], *, by: str) -> Coalesce:
+    """How many `rows` there are, as a subquery for each row of the outer query (0 for none); `by` is the column
+    that the outer reference fixes, so the rows make one group."""
+    return Coalesce(Subquery(rows.order_by().values(by).annotate(n=Count("pk")).values("n")), 0)
 
 
 def unassigned_ledger_students(actor: User) -> StudentQuerySet:
