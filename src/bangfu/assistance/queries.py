@@ -67,7 +67,7 @@ def caseloads(actor: User) -> QuerySet[User]:
 
     Counted per staff member from their own assignments (the index on helper): as one join and GROUP BY over
     everyone's assignments, PostgreSQL hashed every open ledger entry of the province to test the few hundred
-    staff's students (165 → 60 ms for a school of 380 staff)."""
+    staff's students (best of five: 112 → 27 ms for a school of 380 staff, docs/benchmarks.md)."""
     mine = HelperAssignment.objects.active().filter(helper=OuterRef("pk"))
     return (
         staff_in_scope(actor)
