@@ -559,6 +559,7 @@ class StudentsTarget(Target):
         made = create_new_units(plan.new_units, tree) if plan.new_units else {}
         when, user_id, reason = run.now, run.actor.pk, run.change_reason
         copy = functools.partial(bulk.copy_history, user_id=user_id, reason=reason, when=when)
+
         def history(model: Any, rows: list[dict[str, Any]], history_type: str) -> None:
             copy(model, [row["id"] for row in rows], history_type=history_type)
 
