@@ -86,3 +86,7 @@ def test_class_order_is_department_then_class_then_student_number(db):
     assert [s.name for s in in_class_order(students)] == expected
     assert [s.name for s in sort_students(students, "class")] == expected
     assert [s.name for s in sort_students(students, "-class")] == expected[::-1]
+    # Held to a unit that holds every row, the order is the same; held to a department, its students alone.
+    assert [s.name for s in in_class_order(students, within=u["school"])] == expected
+    d1 = students.filter(department=u["dept1"])
+    assert [s.name for s in in_class_order(d1, within=u["dept1"])] == expected[:3]

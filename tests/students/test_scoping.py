@@ -151,3 +151,23 @@ def test_a_student_sees_their_own_record_while_they_hold_the_student_role(world)
     )
     RoleGrant.objects.filter(user=world.student_user).delete()
     assert visible(world.student_user) == []
+
+
+def test_the_scope_unit_is_the_one_unit_holding_every_student_the_user_reaches(world):
+    """`scope_unit` lets a list in class order walk one unit's classes: only when the user's whole scope is that
+    unit's subtree. A helper's own students, a student's own record or grants on two units leave it unknown."""
+    from bangfu.organisation.models import Role, RoleGrant, User
+    from bangfu.organisation.permissions import Perm, scope_unit
+    from tests.factories import UserFactory
+
+    def fresh(user: User) -> User:
+        return User.objects.get(pk=user.pk)  # scopes are read once per user object
+
+    assert scope_unit(fresh(world.office)) == world.school
+    assert scope_unit(fresh(world.leader)) == world.dept1
+    assert scope_unit(fresh(world.helper)) is None  # reaches `own` as their helper
+    assert scope_unit(fresh(world.student_user)) is None  # their own record
+    assert scope_unit(UserFactory(username="root", is_superuser=True)) is None
+    assert scope_unit(fresh(world.office), Perm.ASSIGN_HELPER) == world.school
+    RoleGrant.objects.create(user=world.leader, role=Role.DEPARTMENT_LEADER, unit=world.dept2)
+    assert scope_unit(fresh(world.leader)) is None

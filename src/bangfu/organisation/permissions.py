@@ -223,6 +223,22 @@ def student_q(user: User, perm: Perm = Perm.VIEW_STUDENT, *, student: str = "") 
     return q
 
 
+def scope_unit(user: User, perm: Perm = Perm.VIEW_STUDENT) -> OrgUnit | None:
+    """The one unit whose subtree holds every student on which `user` holds `perm` (a school's employment office,
+    a department's leader), or None: a superuser, grants on several units, or students reached as their helper or
+    as themselves. A list in class order walks that unit's classes only (`students.queries.in_class_order`)."""
+    if user.is_superuser:
+        return None
+    units = units_with(user, perm)
+    if len(units) != 1:
+        return None
+    if perm in ROLE_PERMS[HELPER] and helped_ids(user):
+        return None
+    if perm in ROLE_PERMS[SELF] and own_student_ids(user):
+        return None
+    return units[0]
+
+
 def student_roles(user: User, student: Student) -> set[str]:
     """Every role (and pseudo-role) through which `user` reaches `student`."""
     from bangfu.assistance.models import HelperAssignment

@@ -49,9 +49,21 @@ def class_path(student: str = "") -> Subquery:
     return Subquery(OrgUnit.objects.filter(pk=OuterRef(f"{student}class_unit_id")).order_by().values("path")[:1])
 
 
-def in_class_order(queryset: QuerySet[Any], student: str = "", then: tuple[str, ...] = ()) -> QuerySet[Any]:
+def in_class_order(
+    queryset: QuerySet[Any], student: str = "", then: tuple[str, ...] = (), within: OrgUnit | None = None
+) -> QuerySet[Any]:
     """`queryset` (of students, or of rows pointing to one through `student`) by class, then student number, then
-    `then`. A class's path starts with its department's, so this is also by department first."""
+    `then`. A class's path starts with its department's, so this is also by department first.
+
+    `within`: a unit under which every row's class lies (the user's `permissions.scope_unit`). The rows are then
+    held to its classes as well and sorted by the joined class, so PostgreSQL walks that unit's classes in path
+    order and stops at the page's last student: for a list of most of a unit's students (the enrolment survey:
+    a school's first 50 of 50,000, 145–170 → 5–7 ms), at the price of the join in the list's count (3 → 30 ms).
+    Without it the class path is read per row (`class_path`), which is cheaper where a filter keeps a few of the
+    unit's students (the ledger, unplaced graduates, students without a helper), docs/benchmarks.md."""
+    if within is not None:
+        held = queryset.filter(**{f"{student}class_unit__path__startswith": within.path})
+        return held.order_by(f"{student}class_unit__path", f"{student}student_number", *then)
     return queryset.alias(class_path=class_path(student)).order_by("class_path", f"{student}student_number", *then)
 
 

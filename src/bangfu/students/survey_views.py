@@ -16,7 +16,7 @@ from django_htmx.middleware import HtmxDetails
 from bangfu.audit.models import AccessAction
 from bangfu.audit.services import log_access
 from bangfu.organisation.models import User
-from bangfu.organisation.permissions import Perm, require_student_perm, units_with
+from bangfu.organisation.permissions import Perm, require_student_perm, scope_unit, units_with
 from bangfu.students import survey as surveys
 from bangfu.students.models import EnrolmentSurvey, Student, SurveyStatus
 from bangfu.students.queries import in_class_order
@@ -63,7 +63,8 @@ def survey_list(request: AuthedRequest) -> HttpResponse:
     if cohort is not None:
         students = students.filter(cohort=cohort)
     counts = surveys.status_counts(students)
-    rows = in_class_order(surveys.filter_by_status(students, status))
+    within = scope_unit(request.user, Perm.MANAGE_SURVEY)
+    rows = in_class_order(surveys.filter_by_status(students, status), within=within)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
