@@ -110,6 +110,19 @@ def test_the_list_filters_by_status_and_cohort(world: World, as_user, freshman) 
     assert names(client.get(LIST, {"status": "confirmed"})) == []
 
 
+def test_the_list_pages_count_what_the_filter_keeps(world: World, as_user, freshman) -> None:  # type: ignore[no-untyped-def]
+    """The pages are counted from the status figures the list shows: the same numbers as the rows."""
+    candidate(world, freshman)
+    for i in range(49):
+        make_student(world.class1, name=f"新生{i:02d}", cohort=2024)
+    client = as_user(world.leader)  # dept1: 马小红 (a candidate), 田斌臣 and 刘洋, and the 49 new students
+    for status, total in (("", 52), ("not_filled", 51), ("candidate", 1), ("confirmed", 0)):
+        page = client.get(LIST, {"status": status}).context["page"]
+        assert page.paginator.count == total
+    second = client.get(LIST, {"status": "not_filled", "page": "2"}).context["page"]
+    assert second.number == 2 and len(second.object_list) == 1
+
+
 def test_the_list_answers_htmx_with_the_results_only(world: World, as_user, freshman) -> None:  # type: ignore[no-untyped-def]
     candidate(world, freshman)
     response = as_user(world.counsellor).get(LIST, {"status": "candidate"}, headers={"HX-Request": "true"})
