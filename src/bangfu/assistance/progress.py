@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import TruncMonth
 
+from bangfu import bulk
 from bangfu.assistance.models import (
     Activity,
     HelperAssignment,
@@ -265,14 +266,10 @@ def _risk_reasons(
     return reasons
 
 
-def _write(rows: list[StudentProgress]) -> None:
-    StudentProgress.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["student"],
-        update_fields=[f.name for f in StudentProgress._meta.concrete_fields if f.name not in ("id", "student")],
-    )
+def _write(rows: list[dict[str, Any]]) -> None:
+    """Insert or replace the students' rows, given as {"student_id": …, **evaluate(…)}: one prepared statement
+    for them all (`QuerySet.bulk_create` spent two thirds of a rebuild compiling its SQL)."""
+    bulk.upsert(StudentProgress, rows, unique="student_id")
 
 
 def refresh_progress(*, student: Student, today: dt.date) -> StudentProgress | None:
@@ -288,9 +285,9 @@ def refresh_progress(*, student: Student, today: dt.date) -> StudentProgress | N
             StudentProgress.objects.filter(student_id=student.pk).delete()
             return None
         versions = versions_for_schools({facts.school_id})[facts.school_id]
-        row = StudentProgress(student_id=student.pk, **evaluate(facts, versions, today))
+        row = {"student_id": student.pk, **evaluate(facts, versions, today)}
         _write([row])
-        return row
+        return StudentProgress(**row)
 
 
 def rebuild_progress(*, today: dt.date, students: Any = None, batch: int = 5000) -> int:
@@ -303,12 +300,7 @@ def rebuild_progress(*, today: dt.date, students: Any = None, batch: int = 5000)
         with transaction.atomic():
             facts_by_id = _gather(Student.objects.filter(pk__in=chunk))
             versions = versions_for_schools({f.school_id for f in facts_by_id.values()})
-            _write(
-                [
-                    StudentProgress(student_id=sid, **evaluate(f, versions[f.school_id], today))
-                    for sid, f in facts_by_id.items()
-                ]
-            )
+            _write([{"student_id": sid, **evaluate(f, versions[f.school_id], today)} for sid, f in facts_by_id.items()])
             written += len(facts_by_id)
     StudentProgress.objects.exclude(
         student__in=LedgerEntry.objects.filter(left_on__isnull=True).values("student_id")

@@ -25,8 +25,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from bangfu.imports import bulk, live, readers
+from bangfu import bulk
 from bangfu.imports import headers as header_rows
+from bangfu.imports import live, readers
 from bangfu.imports.headers import Field
 from bangfu.imports.models import FINISHED, ImportJob, JobStatus
 from bangfu.imports.normalise import blank, text

@@ -20,11 +20,11 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bangfu import bulk
 from bangfu.assistance.models import Activity, ActivityKind, Response
 from bangfu.assistance.queries import helper_candidates
 from bangfu.assistance.rules import Timeline, is_effective, stage_on, versions_for_schools
 from bangfu.assistance.services import activity_errors
-from bangfu.imports import bulk
 from bangfu.imports import normalise as norm
 from bangfu.imports.headers import Field
 from bangfu.imports.people import Staff

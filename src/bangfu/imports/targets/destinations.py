@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bangfu.imports import bulk
+from bangfu import bulk
 from bangfu.imports import normalise as norm
 from bangfu.imports.headers import Field
 from bangfu.imports.targets import Row, Run, Target, register

@@ -23,9 +23,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bangfu import bulk
 from bangfu.assistance.models import HelperAssignment
 from bangfu.assistance.queries import helper_candidates
-from bangfu.imports import bulk
 from bangfu.imports import normalise as norm
 from bangfu.imports.headers import Field
 from bangfu.imports.orgtree import NewUnit, Place, Tree, create_new_units
@@ -576,8 +576,8 @@ class StudentsTarget(Target):
         for batch in _batches(plan.new_students):
             ciphers = idnumbers.encrypt_many([record.id_number for record in batch])
             rows = [
-                _new_student(run, record, place_ids(record.place), cipher)
-                for record, cipher in zip(batch, ciphers, strict=True)
+                _new_student(run, record, place_ids(record.place), cipher, public_id)
+                for record, cipher, public_id in zip(batch, ciphers, bulk.random_uuid_hexes(len(batch)), strict=True)
             ]
             bulk.insert_with_ids(
                 Student,
@@ -609,7 +609,10 @@ class StudentsTarget(Target):
 
         self._write_ledger(run, plan, ids, history)
         for batch in _batches(plan.new_helpers):
-            rows = [_new_assignment(run, ids[record.number], record.helper_id, start) for record, start in batch]
+            rows = [
+                _new_assignment(run, ids[record.number], record.helper_id, start, public_id)
+                for (record, start), public_id in zip(batch, bulk.random_uuid_hexes(len(batch)), strict=True)
+            ]
             bulk.insert_with_ids(
                 HelperAssignment,
                 rows,
@@ -622,7 +625,10 @@ class StudentsTarget(Target):
     def _write_ledger(self, run: Run, plan: Plan, ids: dict[str, int], history: Any) -> None:
         added = list(plan.added_categories)
         for batch in _batches(plan.new_entries):
-            rows = [_new_entry(run, ids[record.number], record.ledger) for record in batch]
+            rows = [
+                _new_entry(run, ids[record.number], record.ledger, public_id)
+                for record, public_id in zip(batch, bulk.random_uuid_hexes(len(batch)), strict=True)
+            ]
             bulk.insert_with_ids(
                 LedgerEntry,
                 rows,
@@ -699,10 +705,10 @@ def _defaults(record: Record) -> tuple[str, int, dt.date, dt.date]:
     return level, years, enrolled_on, dt.date(cohort + years, 6, 30)
 
 
-def _new_student(run: Run, record: Record, place: dict[str, int], cipher: str) -> dict[str, Any]:
+def _new_student(run: Run, record: Record, place: dict[str, int], cipher: str, public_id: str) -> dict[str, Any]:
     level, years, enrolled_on, graduation = _defaults(record)
     state: dict[str, Any] = {
-        "public_id": bulk.random_uuid_hex(),
+        "public_id": public_id,
         "school_id": run.school.pk,
         "student_number": record.number,
         "name": "",
@@ -732,9 +738,9 @@ def _new_student(run: Run, record: Record, place: dict[str, int], cipher: str) -
     return state
 
 
-def _new_entry(run: Run, student_id: int, ledger: dict[str, Any]) -> dict[str, Any]:
+def _new_entry(run: Run, student_id: int, ledger: dict[str, Any], public_id: str) -> dict[str, Any]:
     return {
-        "public_id": bulk.random_uuid_hex(),
+        "public_id": public_id,
         "student_id": student_id,
         "source": LedgerSource.IMPORT,
         "hardship_level": ledger.get("hardship_level", ""),
@@ -751,9 +757,9 @@ def _new_entry(run: Run, student_id: int, ledger: dict[str, Any]) -> dict[str, A
     }
 
 
-def _new_assignment(run: Run, student_id: int, helper_id: int | None, start: dt.date) -> dict[str, Any]:
+def _new_assignment(run: Run, student_id: int, helper_id: int | None, start: dt.date, public_id: str) -> dict[str, Any]:
     return {
-        "public_id": bulk.random_uuid_hex(),
+        "public_id": public_id,
         "student_id": student_id,
         "helper_id": helper_id,
         "is_primary": True,
