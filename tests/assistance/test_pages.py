@@ -13,7 +13,7 @@ from bangfu.assistance.models import HelperAssignment
 from bangfu.organisation.models import Role
 from bangfu.students.models import LedgerEntry
 from tests.assistance.helpers import english, ledger_student
-from tests.conftest import World
+from tests.conftest import TODAY, World
 from tests.factories import make_staff, make_student
 
 START = "2023-09-04"
@@ -314,6 +314,35 @@ def test_caseload_counts_students_and_flags_ledger_students_without_a_helper(wor
     page = response.content.decode()
     assert url("assign", lonely) in page
     assert "1 student in the ledger has no helper." in page
+
+
+def test_caseload_lists_whom_the_services_left_without_a_helper_as_compliance_counts_them(
+    world: World, as_user
+) -> None:  # type: ignore[no-untyped-def]
+    from bangfu.assistance.compliance import standing
+    from bangfu.assistance.services import assign_helper, end_assignment
+    from bangfu.organisation.models import User
+
+    ledger_student(world.class1, name="张伟")  # never helped
+    ended = ledger_student(world.class1, name="王芳", helper=world.counsellor)
+    end_assignment(
+        actor=world.leader,
+        assignment=HelperAssignment.objects.get(student=ended),
+        ended_on=dt.date(2024, 3, 1),
+        reason="辅导员调岗",
+        expected_version=None,
+        today=TODAY,
+    )
+    later = ledger_student(world.class1, name="李娜")  # found without a helper, then given one
+    assign_helper(actor=world.leader, student=later, helper=world.helper, start=dt.date(2024, 3, 4), today=TODAY)
+    ledger_student(world.class2, name="陈刚")  # another department's
+
+    response = as_user(world.leader).get(url("caseload"))
+
+    assert [s.name for s in response.context["unassigned"]] == ["张伟", "王芳"]
+    leader = User.objects.get(pk=world.leader.pk)  # a fresh user: its helped ids read anew
+    assert standing(leader).filter(helper__isnull=True).count() == 2
+    assert "2 students in the ledger have no helper." in response.content.decode()
 
 
 def test_caseload_query_count_does_not_grow_with_the_data(world: World, as_user) -> None:  # type: ignore[no-untyped-def]
