@@ -165,6 +165,29 @@ def test_the_unplaced_list_makes_a_fixed_number_of_queries(
     assert count(html) == 3 + 8
 
 
+def test_the_lists_page_through_exactly_the_students_their_counts_give(world, as_user, ledger, on) -> None:
+    more = [ledger_student(world.class1, name=f"毕业生{i:02d}") for i in range(53)]
+    for s in more[:3]:
+        job(world, s)
+    client = as_user(world.office)
+
+    first = client.get(url("unplaced"))
+    second = client.get(url("unplaced"), {"page": 2})
+
+    waiting = first.context["waiting"]
+    assert (count(page(first)), waiting.paginator.num_pages) == (53, 2)  # 50 of dept1 and 陈晨 of dept2, 2 more
+    names = [s.name for s in first.context["waiting_rows"]] + [s.name for s in second.context["waiting_rows"]]
+    assert len(names) == 53 and set(names) == {"田斌臣", "王芳", "陈晨", *(s.name for s in more[3:])}
+    assert sorted(s.name for s in first.context["done_rows"]) == ["毕业生00", "毕业生01", "毕业生02"]
+    assert first.context["done"].paginator.count == 3
+    table = page(first)[page(first).index('id="department-counts"') :]
+    assert re.findall(r"data-department-unplaced>(\d+)<", table) == ["52", "1"]
+
+    dept1 = client.get(url("unplaced"), {"department": world.dept1.public_id, "page": 2})
+    assert (count(page(dept1)), len(dept1.context["waiting_rows"])) == (52, 2)
+    assert "陈晨" not in page(dept1) and 'id="department-counts"' not in page(dept1)
+
+
 def test_the_menu_shows_the_pages_to_unit_level_viewers(world, as_user, on) -> None:
     html = page(as_user(world.counsellor).get(reverse("students:list")))
     assert url("unplaced") in html and url("figures") in html

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -19,6 +16,7 @@ from bangfu.audit.models import AccessAction
 from bangfu.audit.services import log_access
 from bangfu.organisation.models import User
 from bangfu.organisation.permissions import Perm, require_student_perm, scope_unit, units_with
+from bangfu.paging import CountedPaginator
 from bangfu.students import survey as surveys
 from bangfu.students.models import EnrolmentSurvey, Student, SurveyStatus
 from bangfu.students.queries import in_class_order
@@ -69,25 +67,13 @@ def survey_list(request: AuthedRequest) -> HttpResponse:
     rows = in_class_order(surveys.filter_by_status(students, status), within=within)
     # The figures above already count the rows: no COUNT over them (held to the unit's classes, it would join them).
     shown = counts[status] if status in counts else sum(counts.values())
-    page = _CountedPaginator(rows, 50, count=shown).get_page(request.GET.get("page"))
+    page = CountedPaginator(rows, 50, count=shown).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "counts": counts, "status": status, "query": query.urlencode()}
     if request.htmx:
         return render(request, "students/survey_list.html#results", context)
     return render(request, "students/survey_list.html", context)
-
-
-class _CountedPaginator(Paginator):
-    """A paginator told how many rows there are."""
-
-    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._count
 
 
 @require_http_methods(["GET", "POST"])
