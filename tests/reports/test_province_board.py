@@ -255,6 +255,20 @@ def test_a_year_asked_for_counts_that_cohort(scene: Province, as_user) -> None: 
     assert rows[str(scene.school_b.public_id)]["school-graduates"][0] == 0
 
 
+def test_the_years_offered_run_from_the_first_to_the_last_ledger_graduation_of_its_schools(
+    scene: Province, as_user
+) -> None:  # type: ignore[no-untyped-def]
+    b_class = OrgUnit.objects.get(kind=UnitKind.CLASS, path__startswith=scene.school_b.path)
+    _ledger(b_class, "吴迪", cohort=2019)  # graduated in 2022
+    _ledger(b_class, "郑伟", cohort=2017, status=StudentStatus.WITHDRAWN)  # withdrew: no graduation year
+    other = OrgUnit.objects.get(kind=UnitKind.CLASS, path__startswith="/SX/")
+    _ledger(other, "外省往届生", cohort=2015)  # another province's
+
+    years = as_user(scene.office).get(PROVINCE).context["years"]
+
+    assert years == [2025, 2024, 2023, 2022]
+
+
 def test_a_school_leader_and_a_helper_may_not_open_it(scene: Province, as_user) -> None:  # type: ignore[no-untyped-def]
     assert as_user(scene.principal_a).get(PROVINCE).status_code == 403
     assert as_user(User.objects.get(username="zheng")).get(PROVINCE).status_code == 403

