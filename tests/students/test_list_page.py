@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bangfu.organisation.models import Role
+from bangfu.organisation.models import OrgUnit, Role
 from bangfu.students import queries
 from tests.conftest import TODAY
 from tests.factories import make_staff, make_student
@@ -83,6 +83,24 @@ def test_a_unit_outside_the_scope_is_not_a_choice_and_does_not_widen_the_list(wo
     response = client.get(url("list"), {"department": world.dept2.public_id})
     assert response.context["form"].errors["department"]
     assert "陈静" not in names(response)
+
+
+def test_unit_choices_are_named_in_the_language_of_the_page(world, as_user, settings):
+    OrgUnit.objects.filter(pk=world.dept1.pk).update(name_en="Garment Engineering")
+    client = as_user(world.leader)
+
+    def choices(field: str) -> dict[str, str]:
+        return {k: str(v) for k, v in client.get(url("list")).context["form"].fields[field].choices}
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = choices("department"), choices("class_unit")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = choices("department"), choices("class_unit")
+
+    dept, klass = str(world.dept1.public_id), str(world.class1.public_id)
+    assert (chinese[0][dept], english[0][dept]) == ("服装工程系", "Garment Engineering")
+    assert chinese[1][klass] == english[1][klass] == world.class1.name  # no English name: the Chinese one
+    assert (chinese[0][""], english[0][""]) == ("全部院系", "All departments")
 
 
 def test_helper_choices_come_from_the_scope(world, as_user):

@@ -27,6 +27,11 @@ CHILD_KINDS = {
 }
 
 
+def unit_display_name(name: str, name_en: str, language: str) -> str:
+    """A unit's name in `language`: the English name in English when there is one."""
+    return name_en if language == "en" and name_en else name
+
+
 class OrgUnit(models.Model):
     """A node of the organisation tree; `path` is the materialised chain of codes, e.g. `/DEMO/CS/SE/SE2101/`."""
 
@@ -58,7 +63,7 @@ class OrgUnit(models.Model):
         return self.name
 
     def display_name(self, language: str) -> str:
-        return self.name_en if language == "en" and self.name_en else self.name
+        return unit_display_name(self.name, self.name_en, language)
 
     def covers(self, other: "OrgUnit") -> bool:
         return other.path.startswith(self.path)

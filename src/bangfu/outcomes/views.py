@@ -34,7 +34,7 @@ from bangfu.audit.models import AccessAction
 from bangfu.audit.services import log_access
 from bangfu.concurrency import StaleEdit
 from bangfu.opportunities.queries import conversion, employers_for, recommendations_for
-from bangfu.organisation.models import OrgUnit, UnitKind, User
+from bangfu.organisation.models import OrgUnit, UnitKind, User, unit_display_name
 from bangfu.organisation.permissions import Perm, is_student_user, require_student_perm, unit_q, units_with
 from bangfu.outcomes.forms import (
     DestinationForm,
@@ -136,7 +136,7 @@ def _years(students: QuerySet[Student], today: dt.date) -> list[int]:
 
 
 def _unit_label(name: str, name_en: str) -> str:
-    return name_en if _language() == "en" and name_en else name
+    return unit_display_name(name, name_en, _language())
 
 
 def _url(name: str, **params: Any) -> str:

@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from bangfu.assistance.models import Direction, Stage
-from bangfu.organisation.models import OrgUnit, UnitKind, User
+from bangfu.organisation.models import OrgUnit, UnitKind, User, unit_display_name
 from bangfu.students.models import (
     Category,
     DisabilityLevel,
@@ -157,8 +157,11 @@ class StudentFilterForm(BootstrapForm):
         self.user = user
         self.fields["q"].widget.attrs.update({"placeholder": _("Name or student number"), "autocomplete": "off"})
         by_kind: dict[str, list[tuple[str, str]]] = {UnitKind.DEPARTMENT: [], UnitKind.MAJOR: [], UnitKind.CLASS: []}
-        for unit in units_in_scope(user).only("public_id", "kind", "name", "name_en", "path").order_by("path"):
-            by_kind[unit.kind].append((str(unit.public_id), _unit_label(unit)))
+        # A school's 2,000 classes read as values: as model instances they cost ~15 ms a page.
+        language = get_language() or ""
+        units = units_in_scope(user).order_by("path").values_list("public_id", "kind", "name", "name_en")
+        for public_id, kind, name, name_en in units:
+            by_kind[kind].append((str(public_id), unit_display_name(name, name_en, language)))
         _choice(self, "department").choices = _blank(_("All departments")) + by_kind[UnitKind.DEPARTMENT]
         _choice(self, "major").choices = _blank(_("All majors")) + by_kind[UnitKind.MAJOR]
         _choice(self, "class_unit").choices = _blank(_("All classes")) + by_kind[UnitKind.CLASS]
