@@ -93,6 +93,17 @@ def test_counts_match_the_list_they_link_to(world, as_user, spring_2024):
     assert unassigned == figures["unassigned"]
 
 
+def test_the_list_pages_through_exactly_the_students_the_figure_counts(world, as_user, spring_2024):
+    more = [ledger_student(world.class1, name=f"帮扶学生{i:02d}", categories=["rural"]) for i in range(51)]
+    client = as_user(world.office)
+
+    first, second = client.get(url("ledger")), client.get(url("ledger"), {"page": 2})
+
+    assert first.context["figures"]["in_ledger"] == first.context["page"].paginator.count == 54
+    names = [s.name for s in first.context["page"]] + [s.name for s in second.context["page"]]
+    assert len(names) == 54 and set(names) == {"田斌臣", "钱芳", "吴昊", *(s.name for s in more)}
+
+
 def test_last_semester_moves_are_not_counted_after_the_semester_turns(world, as_user, spring_2024, time_machine):
     time_machine.move_to(dt.datetime(2024, 9, 2, 10, 0, tzinfo=SHANGHAI), tick=False)
     figures = as_user(world.office).get(url("ledger")).context["figures"]

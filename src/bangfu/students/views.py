@@ -26,6 +26,7 @@ from bangfu.audit.models import AccessAction
 from bangfu.audit.services import log_access
 from bangfu.organisation.models import OrgUnit, User
 from bangfu.organisation.permissions import Perm, is_student_user, require_student_perm, units_with
+from bangfu.paging import CountedPaginator
 from bangfu.students import queries
 from bangfu.students.forms import (
     EvidenceForm,
@@ -450,7 +451,10 @@ def ledger(request: AuthedRequest) -> HttpResponse:
         "joined": movements["joined"][:MOVEMENTS_SHOWN],
         "left": movements["left"][:MOVEMENTS_SHOWN],
         "movements_shown": MOVEMENTS_SHOWN,
-        "page": Paginator(students, queries.PAGE_SIZE).get_page(request.GET.get("page")),
+        # The students in the ledger are its open entries (one each, a database constraint): counted above.
+        "page": CountedPaginator(students, queries.PAGE_SIZE, count=figures["in_ledger"]).get_page(
+            request.GET.get("page")
+        ),
     }
     return render(request, "students/ledger.html", context)
 
