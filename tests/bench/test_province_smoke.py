@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 pytestmark = pytest.mark.postgres
 
@@ -23,6 +24,7 @@ BENCH = Path(__file__).resolve().parent.parent.parent / "bench"
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
+import pagequeries  # noqa: E402
 import planner  # noqa: E402
 import province  # noqa: E402
 import scenarios  # noqa: E402
@@ -92,3 +94,11 @@ def test_a_tiny_province_is_loaded_and_every_scenario_runs(transactional_db: Non
     page_lines = [line for line in printed if not line.startswith(("    plan differs", "all pages"))]
     assert len(page_lines) == len(planner.pages(meta["today"])) == 12
     assert printed[-1].startswith("all pages: ") and printed[-1].endswith("(cpu_tuple_cost 0.01 → 0.03)")
+
+    # bench/pagequeries.py: one page's time and its queries', slowest first.
+    shown: list[str] = []
+    caseload = reverse("assistance:caseload")
+    best = pagequeries.profile("office", caseload, 2, out=shown.append)
+    assert shown[0].startswith(f"{caseload} as office: page median ") and len(shown) == len(best) + 1 > 5
+    times = [float(line.split()[0]) for line in shown[1:]]
+    assert times == sorted(times, reverse=True)
